@@ -1,0 +1,5 @@
+"""``python -m kinfolk``: the same as the ``kinfolk`` command."""
+
+from kinfolk.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""Reads of the catalogue; each takes the shop first and never returns another shop's rows."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from kinfolk.catalog.models import Product, ProductImage, Variant
+from kinfolk.core.errors import NotFound
+from kinfolk.shops.models import Shop
+
+
+def products_active(*, shop: Shop) -> QuerySet[Product]:
+    """Return the shop's products on sale, with variants and images prefetched."""
+    return (
+        Product.objects.filter(shop=shop, status=Product.Status.ACTIVE)
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        )
+    )
+
+
+def product_get_active(*, shop: Shop, slug: str) -> Product:
+    """Return the active product ``slug`` of ``shop`` or raise NotFound."""
+    product = products_active(shop=shop).filter(slug=slug).first()
+    if product is None:
+        raise NotFound("This product is not available.")
+    return product
+
+
+def variant_get_buyable(*, shop: Shop, variant_id: int) -> Variant:
+    """Return a variant of an active product of ``shop`` or raise NotFound."""
+    variant = (
+        Variant.objects.select_related("product")
+        .filter(pk=variant_id, shop=shop, product__status=Product.Status.ACTIVE)
+        .first()
+    )
+    if variant is None:
+        raise NotFound("This item is not available.")
+    return variant
+
+
+def products_for_staff(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:
+    """Return every product of ``shop`` (any status) for its staff, variants prefetched."""
+    qs = Product.objects.filter(shop=shop).prefetch_related("variants", "images")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def product_get_for_staff(*, shop: Shop, product_id: int) -> Product:
+    product = products_for_staff(shop=shop).filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("No such product.")
+    return product

@@ -1,0 +1,202 @@
+"""Writes of the catalogue: products, variants, images, and stock taken by orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils.text import slugify
+from PIL import Image, UnidentifiedImageError
+
+from kinfolk.catalog.markdown import render_markdown
+from kinfolk.catalog.models import Product, ProductImage, Variant
+from kinfolk.core.errors import InvalidInput, OutOfStock
+from kinfolk.shops.models import Shop
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+def _clean(obj, *, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=True)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(" ".join(messages), field=None if field == "__all__" else field) from None
+
+
+def _unique_slug(shop: Shop, name: str, exclude_pk: int | None = None) -> str:
+    base = slugify(name, allow_unicode=True)[:70] or "product"
+    slug, n = base, 2
+    taken = Product.objects.filter(shop=shop).exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def product_create(
+    *,
+    shop: Shop,
+    name: str,
+    kind: str = Product.Kind.PHYSICAL,
+    status: str = Product.Status.DRAFT,
+    description: str = "",
+    slug: str = "",
+    price: int,
+    sku: str = "",
+    stock: int | None = None,
+    variant_name: str = "",
+) -> Product:
+    """Create a product with its first variant; ``stock=None`` means unlimited."""
+    product = Product(
+        shop=shop,
+        name=name.strip(),
+        kind=kind,
+        status=status,
+        description=description,
+        description_html=render_markdown(description),
+        slug=slug or _unique_slug(shop, name),
+    )
+    _clean(product, exclude=["shop"])
+    product.save()
+    variant_create(
+        shop=shop, product=product, sku=sku or f"{product.slug[:50]}-{product.pk}",
+        name=variant_name, price=price, stock=stock,
+    )
+    return product
+
+
+@transaction.atomic
+def product_update(*, shop: Shop, product: Product, **fields) -> Product:
+    """Change a product's name, kind, status, description or slug."""
+    if product.shop_id != shop.pk:
+        raise InvalidInput("This product belongs to another shop.")
+    allowed = {"name", "kind", "status", "description", "slug", "position"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.")
+    for key, value in fields.items():
+        setattr(product, key, value)
+    if "description" in fields:
+        product.description_html = render_markdown(product.description)
+    _clean(product, exclude=["shop"])
+    product.save()
+    return product
+
+
+@transaction.atomic
+def variant_create(
+    *,
+    shop: Shop,
+    product: Product,
+    sku: str,
+    price: int,
+    name: str = "",
+    stock: int | None = None,
+) -> Variant:
+    """Add a variant to ``product``."""
+    if product.shop_id != shop.pk:
+        raise InvalidInput("This product belongs to another shop.")
+    if Variant.objects.filter(shop=shop, sku=sku).exists():
+        raise InvalidInput("Another variant already uses this SKU.", field="sku")
+    variant = Variant(shop=shop, product=product, sku=sku, name=name, price=price, stock=stock)
+    _validate_variant(variant)
+    variant.save()
+    return variant
+
+
+@transaction.atomic
+def variant_update(
+    *, shop: Shop, variant: Variant, sku: str, price: int, name: str = "", stock: int | None = None
+) -> Variant:
+    """Change a variant's SKU, option name, price or stock."""
+    if variant.shop_id != shop.pk:
+        raise InvalidInput("This variant belongs to another shop.")
+    if Variant.objects.filter(shop=shop, sku=sku).exclude(pk=variant.pk).exists():
+        raise InvalidInput("Another variant already uses this SKU.", field="sku")
+    variant.sku, variant.price, variant.name, variant.stock = sku, price, name, stock
+    _validate_variant(variant)
+    variant.save()
+    return variant
+
+
+def _validate_variant(variant: Variant) -> None:
+    if variant.price is None or variant.price < 0:
+        raise InvalidInput("Enter a price of zero or more.", field="price")
+    if variant.stock is not None and variant.stock < 0:
+        raise InvalidInput("Stock cannot be negative.", field="stock")
+    if not variant.sku.strip():
+        raise InvalidInput("Enter a SKU.", field="sku")
+
+
+def _verified_image_format(upload: UploadedFile) -> str:
+    """Decode the upload with Pillow and return its format; raise InvalidInput if it is no image."""
+    if upload.size and upload.size > MAX_IMAGE_BYTES:
+        raise InvalidInput("Images can be at most 10 MB.", field="image")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as img:
+            fmt = img.format
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise InvalidInput("This image has too many pixels.", field="image")
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput("This file is not an image we can read.", field="image") from None
+    finally:
+        upload.seek(0)
+    if fmt not in ALLOWED_IMAGE_FORMATS:
+        raise InvalidInput("Use a JPEG, PNG, WebP or GIF image.", field="image")
+    return fmt
+
+
+@transaction.atomic
+def product_image_add(
+    *, shop: Shop, product: Product, upload: UploadedFile, alt: str = ""
+) -> ProductImage:
+    """Attach an image to a product after decoding it to prove it is one."""
+    if product.shop_id != shop.pk:
+        raise InvalidInput("This product belongs to another shop.")
+    _verified_image_format(upload)
+    position = product.images.count()
+    image = ProductImage(shop=shop, product=product, alt=alt, position=position)
+    image.image.save(upload.name, upload, save=False)
+    image.save()
+    return image
+
+
+def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
+    """Take ``quantity`` of each tracked variant with one conditional UPDATE each.
+
+    Must run inside the caller's transaction so that a later failure gives everything back.
+    Variants are taken in id order so that concurrent orders lock rows in the same order.
+    Raises OutOfStock naming the variant when there is not enough.
+    """
+    for variant_id, quantity in sorted(items):
+        if quantity <= 0:
+            raise InvalidInput("Quantities must be at least 1.", field="quantity")
+        taken = Variant.objects.filter(
+            pk=variant_id, shop=shop, stock__isnull=False, stock__gte=quantity
+        ).update(stock=F("stock") - quantity)
+        if taken:
+            continue
+        variant = Variant.objects.select_related("product").filter(pk=variant_id, shop=shop).first()
+        if variant is None:
+            raise InvalidInput("This item is no longer available.")
+        if variant.stock is None:
+            continue  # unlimited
+        if variant.stock == 0:
+            raise OutOfStock(f"{variant} is sold out.")
+        raise OutOfStock(f"Only {variant.stock} of {variant} left.")
+
+
+def stock_return(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
+    """Give back stock taken by ``stock_take`` (a cancelled or declined order)."""
+    for variant_id, quantity in sorted(items):
+        Variant.objects.filter(pk=variant_id, shop=shop, stock__isnull=False).update(
+            stock=F("stock") + quantity
+        )

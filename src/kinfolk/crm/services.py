@@ -1,0 +1,97 @@
+"""Writes of the relationship ledger: customers and the interaction timeline.
+
+Other apps never create Customer or Interaction rows themselves; they call these services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from kinfolk.accounts.models import normalize_email
+from kinfolk.core import clock
+from kinfolk.core.errors import InvalidInput
+from kinfolk.crm.models import Customer, Interaction
+from kinfolk.shops.models import Shop
+
+
+def customer_get_or_create(
+    *, shop: Shop, email: str, name: str = "", country: str = "", account=None
+) -> Customer:
+    """Return the shop's customer with this address, creating it on first contact.
+
+    Safe under concurrency: two first orders at once end with one customer (unique constraint).
+    An account given here is linked when the customer had none.
+    """
+    email = normalize_email(email)
+    if not email:
+        raise InvalidInput("An e-mail address is required.", field="email")
+    customer = Customer.objects.filter(shop=shop, email__iexact=email).first()
+    if customer is None:
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(
+                    shop=shop,
+                    email=email,
+                    name=name,
+                    country=country,
+                    account=account,
+                    created_at=clock.now(),
+                )
+            return customer
+        except IntegrityError:
+            customer = Customer.objects.get(shop=shop, email__iexact=email)
+    changed = []
+    if account is not None and customer.account_id is None:
+        customer.account = account
+        changed.append("account")
+    if name and not customer.name:
+        customer.name = name
+        changed.append("name")
+    if country and not customer.country:
+        customer.country = country
+        changed.append("country")
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+@transaction.atomic
+def customers_link_account(*, account) -> int:
+    """Link every customer record with the account's address (guest orders, imports) to it.
+
+    Returns how many records were linked.
+    """
+    return Customer.objects.filter(email__iexact=account.email, account__isnull=True).update(
+        account=account
+    )
+
+
+def interaction_record(
+    *,
+    shop: Shop,
+    customer: Customer,
+    kind: str,
+    source: str = Interaction.Source.SYSTEM,
+    occurred_at: dt.datetime | None = None,
+    subject_type: str = "",
+    subject_id: str | int = "",
+    data: dict[str, Any] | None = None,
+) -> Interaction:
+    """Append one event to the customer's timeline and return it."""
+    if customer.shop_id != shop.pk:
+        raise InvalidInput("This customer belongs to another shop.")
+    if kind not in Interaction.Kind.values:
+        raise InvalidInput(f"Unknown interaction kind {kind!r}.")
+    return Interaction.objects.create(
+        shop=shop,
+        customer=customer,
+        kind=kind,
+        source=source,
+        occurred_at=occurred_at or clock.now(),
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        data=data or {},
+    )

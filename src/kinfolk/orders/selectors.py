@@ -1,0 +1,118 @@
+"""Reads of carts and orders; each takes the shop (or the account) first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from kinfolk.catalog.models import ProductImage
+from kinfolk.core.errors import NotFound
+from kinfolk.core.money import Money
+from kinfolk.orders.models import Cart, CartLine, Order
+from kinfolk.shops.models import ShippingZone, Shop
+from kinfolk.shops.selectors import shipping_rate_for
+
+
+@dataclass
+class Quote:
+    """What a cart costs: lines with server prices, subtotal, shipping (when known) and total."""
+
+    lines: list[CartLine]
+    subtotal: Money
+    needs_shipping: bool
+    shipping: Money | None = None
+    zone: ShippingZone | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> Money:
+        return self.subtotal + (self.shipping or Money.zero(self.subtotal.currency))
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def cart_lines(*, shop: Shop, cart: Cart | None) -> list[CartLine]:
+    """Return the cart's lines with variant, product and first image loaded in a fixed number of queries."""
+    if cart is None or cart.shop_id != shop.pk:
+        return []
+    return list(
+        CartLine.objects.filter(cart=cart)
+        .select_related("variant__product")
+        .prefetch_related(
+            Prefetch(
+                "variant__product__images",
+                queryset=ProductImage.objects.order_by("position", "id"),
+            )
+        )
+    )
+
+
+def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "") -> Quote:
+    """Price the cart from the catalogue (never from the client); shipping when ``country`` is known."""
+    lines = cart_lines(shop=shop, cart=cart)
+    subtotal = Money(sum(line.variant.price * line.quantity for line in lines), shop.currency)
+    needs_shipping = any(line.variant.product.needs_shipping for line in lines)
+    quote = Quote(lines=lines, subtotal=subtotal, needs_shipping=needs_shipping)
+    for line in lines:
+        product = line.variant.product
+        if not product.is_active:
+            quote.problems.append(f"{product.name} is no longer available.")
+        elif line.variant.stock is not None and line.quantity > line.variant.stock:
+            quote.problems.append(
+                f"{line.variant} is sold out."
+                if line.variant.stock == 0
+                else f"Only {line.variant.stock} of {line.variant} left."
+            )
+    if needs_shipping and country:
+        quote.zone, quote.shipping = shipping_rate_for(shop=shop, country=country, subtotal=subtotal)
+    elif not needs_shipping:
+        quote.shipping = Money.zero(shop.currency)
+    return quote
+
+
+def order_get_for_shop(*, shop: Shop, number: str) -> Order:
+    """Return the order ``number`` of ``shop`` with lines, events, payments and shipments."""
+    order = (
+        Order.objects.filter(shop=shop, number=number)
+        .select_related("customer", "shop")
+        .prefetch_related("lines", "events", "payments", "shipments__lines")
+        .first()
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def order_get_for_fan(*, shop: Shop, number: str, account=None, token: str = "") -> Order:
+    """Return the order if the visitor may see it: its account, or the access token from the e-mail."""
+    order = order_get_for_shop(shop=shop, number=number)
+    owns = account is not None and account.is_authenticated and order.account_id == account.pk
+    if not owns and not (token and _tokens_match(token, order.access_token)):
+        raise NotFound("No such order.")
+    return order
+
+
+def _tokens_match(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def orders_for_shop(*, shop: Shop, status: str | None = None) -> QuerySet[Order]:
+    """Return the shop's orders, newest first, customer loaded."""
+    qs = Order.objects.filter(shop=shop).select_related("customer")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def orders_for_account(*, account) -> QuerySet[Order]:
+    """Return a fan's orders across every shop, newest first."""
+    return (
+        Order.objects.filter(account=account)
+        .select_related("shop")
+        .prefetch_related("lines")
+    )

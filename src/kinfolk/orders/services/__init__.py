@@ -1,0 +1,1 @@
+"""Writes of the orders app, split by concern: cart, checkout, lifecycle, payments."""

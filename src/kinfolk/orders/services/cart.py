@@ -1,0 +1,90 @@
+"""The fan's cart: add, change and remove lines; quantities checked against stock."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from kinfolk.catalog.selectors import variant_get_buyable
+from kinfolk.core.errors import InvalidInput, NotFound
+from kinfolk.orders.models import Cart, CartLine
+from kinfolk.shops.models import Shop
+
+MAX_QUANTITY = 99
+
+
+def cart_get(*, shop: Shop, token: str | None) -> Cart | None:
+    """Return the shop's cart with this token, or None."""
+    if not token:
+        return None
+    return Cart.objects.filter(shop=shop, token=token).first()
+
+
+def cart_get_or_create(*, shop: Shop, token: str | None, account=None) -> Cart:
+    """Return the cart for ``token`` or a new empty one (the caller keeps its token)."""
+    cart = cart_get(shop=shop, token=token)
+    if cart is None:
+        cart = Cart.objects.create(shop=shop, account=account if account else None)
+    return cart
+
+
+def _check_quantity(quantity: int, variant) -> None:
+    if quantity < 1:
+        raise InvalidInput("Choose a quantity of at least 1.", field="quantity")
+    if quantity > MAX_QUANTITY:
+        raise InvalidInput(f"At most {MAX_QUANTITY} per order.", field="quantity")
+    if variant.stock is not None and quantity > variant.stock:
+        if variant.stock == 0:
+            raise InvalidInput(f"{variant} is sold out.", field="quantity", code="out_of_stock")
+        raise InvalidInput(
+            f"Only {variant.stock} of {variant} left.", field="quantity", code="out_of_stock"
+        )
+
+
+@transaction.atomic
+def cart_add(*, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1) -> CartLine:
+    """Add ``quantity`` of a variant (on top of what is already in the cart)."""
+    if cart.shop_id != shop.pk:
+        raise NotFound("No such cart.")
+    variant = variant_get_buyable(shop=shop, variant_id=variant_id)
+    line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
+    new_quantity = quantity + (line.quantity if line else 0)
+    if quantity < 1:
+        raise InvalidInput("Choose a quantity of at least 1.", field="quantity")
+    _check_quantity(new_quantity, variant)
+    if line:
+        line.quantity = new_quantity
+        line.save(update_fields=["quantity"])
+    else:
+        line = CartLine.objects.create(cart=cart, variant=variant, quantity=new_quantity)
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def cart_set_quantity(*, shop: Shop, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
+    """Set a line's quantity; 0 removes it (returns None)."""
+    if cart.shop_id != shop.pk:
+        raise NotFound("No such cart.")
+    line = CartLine.objects.select_related("variant__product").filter(cart=cart, pk=line_id).first()
+    if line is None:
+        raise NotFound("This item is no longer in your cart.")
+    if quantity == 0:
+        line.delete()
+        return None
+    _check_quantity(quantity, line.variant)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    return line
+
+
+@transaction.atomic
+def cart_remove(*, shop: Shop, cart: Cart, line_id: int) -> None:
+    """Remove a line (removing a line that is already gone is not an error)."""
+    if cart.shop_id != shop.pk:
+        raise NotFound("No such cart.")
+    CartLine.objects.filter(cart=cart, pk=line_id).delete()
+
+
+@transaction.atomic
+def cart_clear(*, shop: Shop, cart: Cart) -> None:
+    CartLine.objects.filter(cart__shop=shop, cart=cart).delete()

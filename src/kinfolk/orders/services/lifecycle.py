@@ -1,0 +1,155 @@
+"""Order status changes after placement: paid, cancelled, refunded, shipped, delivered.
+
+Each locks the order row, asks the model's state machine (which records the change), records
+the fan-facing event on the CRM timeline and sends e-mail after commit.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from kinfolk.catalog.services import stock_return
+from kinfolk.core import clock
+from kinfolk.core.errors import InvalidInput
+from kinfolk.crm.models import Interaction
+from kinfolk.crm.services import interaction_record
+from kinfolk.orders import tasks
+from kinfolk.orders.models import Order, OrderLine, Payment, Shipment, ShipmentLine
+from kinfolk.shops.models import Shop
+
+
+def _locked(shop: Shop, order: Order) -> Order:
+    if order.shop_id != shop.pk:
+        raise InvalidInput("This order belongs to another shop.")
+    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+def _record(order: Order, kind: str, source: str, **data) -> None:
+    interaction_record(
+        shop=order.shop, customer=order.customer, kind=kind, source=source,
+        subject_type="order", subject_id=order.number, data=data,
+    )
+
+
+def _unshipped_items(order: Order) -> list[tuple[int, int]]:
+    return [
+        (line.variant_id, line.quantity - line.shipped_quantity)
+        for line in order.lines.all()
+        if line.variant_id and line.quantity > line.shipped_quantity
+    ]
+
+
+@transaction.atomic
+def order_mark_paid(
+    *, shop: Shop, order: Order, actor=None, source: str = Interaction.Source.DASHBOARD,
+    note: str = "", payment: Payment | None = None,
+) -> Order:
+    """Mark the order paid (staff for manual payments, or an approved callback with ``payment``)."""
+    order = _locked(shop, order)
+    now = clock.now()
+    order.transition_to(Order.Status.PAID, actor=actor, note=note or "Payment received")
+    order.paid_at = now
+    order.save(update_fields=["status", "paid_at"])
+    payment = payment or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
+    if payment is not None:
+        payment.status, payment.updated_at = Payment.Status.APPROVED, now
+        payment.save(update_fields=["status", "updated_at"])
+    _record(order, Interaction.Kind.ORDER_PAID, source, total=order.total, currency=order.currency)
+    transaction.on_commit(lambda: tasks.send_order_email(order.pk, "confirmed"))
+    return order
+
+
+@transaction.atomic
+def order_cancel(
+    *, shop: Shop, order: Order, actor=None, reason: str = "",
+    source: str = Interaction.Source.DASHBOARD,
+) -> Order:
+    """Cancel an unpaid order and give its stock back."""
+    order = _locked(shop, order)
+    order.transition_to(Order.Status.CANCELLED, actor=actor, note=reason)
+    order.save(update_fields=["status"])
+    stock_return(shop=shop, items=_unshipped_items(order))
+    order.payments.filter(status=Payment.Status.PENDING).update(
+        status=Payment.Status.DECLINED, updated_at=clock.now()
+    )
+    _record(order, Interaction.Kind.ORDER_CANCELLED, source, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_refund(*, shop: Shop, order: Order, actor=None, reason: str = "") -> Order:
+    """Refund a paid order; what was not shipped goes back into stock."""
+    order = _locked(shop, order)
+    order.transition_to(Order.Status.REFUNDED, actor=actor, note=reason)
+    order.save(update_fields=["status"])
+    stock_return(shop=shop, items=_unshipped_items(order))
+    order.payments.filter(status=Payment.Status.APPROVED).update(
+        status=Payment.Status.REFUNDED, updated_at=clock.now()
+    )
+    _record(order, Interaction.Kind.ORDER_REFUNDED, Interaction.Source.DASHBOARD, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_mark_delivered(*, shop: Shop, order: Order, actor=None) -> Order:
+    order = _locked(shop, order)
+    order.transition_to(Order.Status.DELIVERED, actor=actor)
+    order.save(update_fields=["status"])
+    _record(order, Interaction.Kind.ORDER_DELIVERED, Interaction.Source.DASHBOARD)
+    return order
+
+
+@transaction.atomic
+def order_ship(
+    *, shop: Shop, order: Order, carrier: str, tracking_number: str, actor=None,
+    quantities: dict[int, int] | None = None,
+) -> Shipment:
+    """Record a parcel with carrier and tracking number and e-mail the fan.
+
+    ``quantities`` maps order-line ids to how many are in this parcel; by default everything not
+    yet shipped. The order becomes shipped when every line is, else partially shipped.
+    """
+    order = _locked(shop, order)
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    errors = {}
+    if not carrier:
+        errors["carrier"] = "Enter the carrier, e.g. CJ Logistics or USPS."
+    if not tracking_number:
+        errors["tracking_number"] = "Enter the tracking number."
+    if errors:
+        raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
+    lines = {line.pk: line for line in OrderLine.objects.select_for_update().filter(order=order)}
+    if quantities is None:
+        quantities = {pk: line.quantity - line.shipped_quantity for pk, line in lines.items()}
+    quantities = {pk: q for pk, q in quantities.items() if q}
+    for pk, quantity in quantities.items():
+        line = lines.get(pk)
+        if line is None or quantity < 0 or quantity > line.quantity - line.shipped_quantity:
+            raise InvalidInput("A quantity is more than is left to ship.", field="quantities")
+    if not quantities:
+        raise InvalidInput("Nothing is left to ship on this order.")
+    now = clock.now()
+    everything = all(
+        lines[pk].shipped_quantity + quantities.get(pk, 0) == lines[pk].quantity for pk in lines
+    )
+    order.transition_to(
+        Order.Status.SHIPPED if everything else Order.Status.PARTIALLY_SHIPPED,
+        actor=actor, note=f"{carrier} {tracking_number}",
+    )
+    order.save(update_fields=["status"])
+    shipment = Shipment.objects.create(
+        shop=shop, order=order, carrier=carrier, tracking_number=tracking_number,
+        shipped_at=now, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    for pk, quantity in quantities.items():
+        OrderLine.objects.filter(pk=pk).update(shipped_quantity=F("shipped_quantity") + quantity)
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(shipment=shipment, order_line_id=pk, quantity=q) for pk, q in quantities.items()
+    )
+    _record(
+        order, Interaction.Kind.ORDER_SHIPPED, Interaction.Source.DASHBOARD,
+        carrier=carrier, tracking_number=tracking_number,
+    )
+    transaction.on_commit(lambda: tasks.send_order_email(order.pk, "shipped", str(shipment.pk)))
+    return shipment

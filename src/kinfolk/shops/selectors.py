@@ -1,0 +1,68 @@
+"""Reads of shops; a staff member only ever reaches shops they belong to."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kinfolk.core.errors import InvalidInput, NotFound
+from kinfolk.core.money import Money
+from kinfolk.shops.models import Membership, ShippingZone, Shop
+
+
+def shops_open() -> QuerySet[Shop]:
+    """Return the shops open to fans."""
+    return Shop.objects.filter(is_active=True)
+
+
+def shop_get_open(*, slug: str) -> Shop:
+    """Return the open shop with this slug or raise NotFound."""
+    try:
+        return shops_open().get(slug=slug)
+    except Shop.DoesNotExist:
+        raise NotFound("No such shop.") from None
+
+
+def shops_for_staff(*, user) -> QuerySet[Shop]:
+    """Return the shops ``user`` is a member of."""
+    if not user.is_authenticated:
+        return Shop.objects.none()
+    return Shop.objects.filter(memberships__user=user).distinct()
+
+
+def access_shop(*, user, slug: str) -> Shop:
+    """Return the shop ``slug`` if ``user`` is its owner or staff; otherwise raise NotFound.
+
+    NotFound rather than Forbidden so that staff of one shop cannot learn which other shops exist.
+    """
+    if not user.is_authenticated:
+        raise NotFound("No such shop.")
+    try:
+        return Shop.objects.get(slug=slug, memberships__user=user)
+    except Shop.DoesNotExist:
+        raise NotFound("No such shop.") from None
+
+
+def membership_role(*, shop: Shop, user) -> str | None:
+    return (
+        Membership.objects.filter(shop=shop, user=user).values_list("role", flat=True).first()
+    )
+
+
+def shipping_zone_for(*, shop: Shop, country: str) -> ShippingZone:
+    """Return the zone that covers ``country``: a zone naming it, else the rest-of-world zone."""
+    zones = list(shop.shipping_zones.all())
+    for zone in zones:
+        if country in zone.countries:
+            return zone
+    for zone in zones:
+        if zone.is_rest_of_world:
+            return zone
+    raise InvalidInput(f"{shop.name} does not ship to this country yet.", field="country")
+
+
+def shipping_rate_for(*, shop: Shop, country: str, subtotal: Money) -> tuple[ShippingZone, Money]:
+    """Return the zone and the shipping price for an order of ``subtotal`` going to ``country``."""
+    zone = shipping_zone_for(shop=shop, country=country)
+    if zone.free_over is not None and subtotal.amount >= zone.free_over:
+        return zone, Money.zero(shop.currency)
+    return zone, Money(zone.rate, shop.currency)

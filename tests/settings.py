@@ -1,0 +1,21 @@
+"""Settings for the test suite: the real settings with a fast password hasher and a task queue
+that tests drain themselves (``run_tasks`` fixture), so they decide when the worker runs."""
+
+import os
+import tempfile
+
+os.environ.setdefault("KINFOLK_DATA_DIR", tempfile.mkdtemp(prefix="kinfolk-test-"))
+
+from kinfolk.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HUEY = {
+    "huey_class": "huey.MemoryHuey",
+    "name": "kinfolk-tests",
+    "immediate": False,
+}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
