@@ -19,3 +19,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not pytest-django's in-memory default: the concurrency tests open the test database
+    # from several threads and processes, which an in-memory database cannot share. Inside the
+    # data folder, so that runs with their own KINFOLK_DATA_DIR never meet.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-kinfolk.sqlite3")}  # noqa: F405

@@ -39,7 +39,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     command, rest = (args[0], args[1:]) if args else ("help", [])
 
     if command == "serve":
-        sys.exit(serve(rest))
+        try:
+            sys.exit(serve(rest))
+        except KeyboardInterrupt:
+            # Ctrl-C during migrate or collectstatic, before anything was started.
+            sys.exit(130)
     if command in {"help", "-h", "--help"} and not rest:
         print(USAGE)
         _django(["help"])
@@ -98,9 +102,19 @@ def _serve_parser() -> argparse.ArgumentParser:
 def serve(argv: Sequence[str]) -> int:
     """Serve the site until a stop signal or until a child dies; return the exit status."""
     options = _serve_parser().parse_args(argv)
-    host_in_url = "127.0.0.1" if options.host in {"0.0.0.0", "::", ""} else options.host
-    if ":" in host_in_url:
-        host_in_url = f"[{host_in_url}]"
+    # A shell starts background jobs with SIGINT ignored; a stop signal must stop the start-up too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Where this machine reaches the server: a wildcard address is reached through loopback.
+    local_host = "127.0.0.1" if options.host in {"0.0.0.0", "::", ""} else options.host
+    host_in_url = f"[{local_host}]" if ":" in local_host else local_host
+    if _accepts((local_host, options.port)):
+        print(
+            f"kinfolk serve: something already listens on port {options.port} "
+            f"(another kinfolk serve?); stop it or choose another --port",
+            file=sys.stderr,
+        )
+        return 1
     # Settings read these, so they are set before Django starts, here and in both children.
     os.environ.setdefault("KINFOLK_BASE_URL", f"http://{host_in_url}:{options.port}")
 
@@ -122,7 +136,7 @@ def serve(argv: Sequence[str]) -> int:
     return _supervise(
         commands,
         url=f"http://{host_in_url}:{options.port}/",
-        connect_to=(host_in_url.strip("[]"), options.port),
+        connect_to=(local_host, options.port),
         logins=Path(settings.DATA_DIR) / "demo-logins.txt",
     )
 
@@ -217,7 +231,8 @@ class _Supervisor:
         """Return 0 after a clean, requested stop, otherwise the status of the child that failed."""
         if self.ended_first:
             code = self.children[self.ended_first].returncode
-            print(f"kinfolk serve: {self.ended_first} exited with status {code}", file=sys.stderr)
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            print(f"kinfolk serve: the {self.ended_first} process {how}", file=sys.stderr)
             # Ending on its own is a failure even with status 0: the service is no longer running.
             return _shell_status(code) or 1
         return max(_shell_status(child.returncode) for child in self.children.values())

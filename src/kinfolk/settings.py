@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kinfolk.testpay",
     "kinfolk.storefront",
     "kinfolk.dashboard",
+    "kinfolk.demo",
 ]
 
 MIDDLEWARE = [

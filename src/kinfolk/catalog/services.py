@@ -30,7 +30,9 @@ def _clean(obj, *, exclude: list[str] | None = None) -> None:
 
 
 def _unique_slug(shop: Shop, name: str, exclude_pk: int | None = None) -> str:
-    base = slugify(name, allow_unicode=True)[:70] or "product"
+    # ASCII only: the field and the URL converters accept nothing else (a Korean name gives
+    # "product", "product-2", ...; staff can set a slug of their own).
+    base = slugify(name)[:70].strip("-") or "product"
     slug, n = base, 2
     taken = Product.objects.filter(shop=shop).exclude(pk=exclude_pk)
     while taken.filter(slug=slug).exists():
@@ -62,7 +64,7 @@ def product_create(
         description_html=render_markdown(description),
         slug=slug or _unique_slug(shop, name),
     )
-    _clean(product, exclude=["shop"])
+    _clean(product)
     product.save()
     variant_create(
         shop=shop, product=product, sku=sku or f"{product.slug[:50]}-{product.pk}",
@@ -84,7 +86,7 @@ def product_update(*, shop: Shop, product: Product, **fields) -> Product:
         setattr(product, key, value)
     if "description" in fields:
         product.description_html = render_markdown(product.description)
-    _clean(product, exclude=["shop"])
+    _clean(product)
     product.save()
     return product
 

@@ -61,7 +61,10 @@ def address_rules(country_code: str):
 
 def field_labels(country_code: str) -> dict[str, str]:
     """Return the English labels for the area, city and postal fields in ``country_code``."""
-    rules = address_rules(country_code)
+    try:
+        rules = address_rules(country_code)
+    except (KeyError, ValueError):
+        return {"country_area": "Region", "city": "City", "postal_code": "Postal code"}
     return {
         "country_area": _TYPE_LABELS.get(rules.country_area_type, "Region"),
         "city": _TYPE_LABELS.get(rules.city_type, "City"),
@@ -97,12 +100,13 @@ def address_normalize(raw: dict[str, str]) -> dict[str, str]:
 
 
 def _messages_for(country_code: str, codes: dict[str, str]) -> dict[str, str]:
+    if "country_code" in codes:
+        # An unknown country has no rules to judge the other fields by.
+        return {"country_code": _("We cannot ship to this country.")}
     rules = address_rules(country_code)
     messages = {}
     for field, code in codes.items():
-        if field == "country_code":
-            messages[field] = _("We cannot ship to this country.")
-        elif code == "required":
+        if code == "required":
             messages[field] = _("This field is required.")
         elif field == "postal_code" and rules.postal_code_examples:
             messages[field] = _("This postal code is not valid here, e.g. %(example)s.") % {

@@ -65,7 +65,10 @@ class Order(models.Model):
         Status.PAID: frozenset(
             {Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.DELIVERED, Status.REFUNDED}
         ),
-        Status.PARTIALLY_SHIPPED: frozenset({Status.SHIPPED, Status.REFUNDED}),
+        # Partially shipped may repeat: each further parcel of a split order is a change of its own.
+        Status.PARTIALLY_SHIPPED: frozenset(
+            {Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.REFUNDED}
+        ),
         Status.SHIPPED: frozenset({Status.DELIVERED, Status.REFUNDED}),
         Status.DELIVERED: frozenset({Status.REFUNDED}),
         Status.CANCELLED: frozenset(),

@@ -11,6 +11,7 @@ class CallbackDeliveryFailed(Exception):
     """The merchant did not answer 2xx; raising makes Huey retry the delivery."""
 
 
+# Retries wait 2, 4, 8 … 256 s: about eight and a half minutes before giving up.
 @db_task(retries=8, retry_delay=2, retry_backoff=2)
 def deliver_callback(charge_id: str, event_id: str) -> None:
     """Deliver one charge's callback; raise on a network error or a non-2xx answer."""

@@ -17,7 +17,7 @@ from kinfolk.accounts.models import normalize_email
 from kinfolk.catalog.services import stock_take
 from kinfolk.core import clock
 from kinfolk.core.addresses import address_normalize
-from kinfolk.core.errors import InvalidInput
+from kinfolk.core.errors import InvalidInput, OutOfStock
 from kinfolk.core.money import format_money
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
@@ -67,9 +67,20 @@ def _validate(
     if not quote.lines:
         raise InvalidInput("Your cart is empty.", code="empty_cart")
     if quote.problems:
-        raise InvalidInput(" ".join(quote.problems), code="cart_changed")
+        sold_out = any(
+            line.variant.stock is not None and line.quantity > line.variant.stock
+            for line in quote.lines
+        )
+        error = OutOfStock if sold_out else InvalidInput
+        raise error(" ".join(quote.problems), code="cart_changed")
     if quote.needs_shipping:
-        quote = cart_quote(shop=shop, cart=cart, country=clean_address["country_code"])
+        try:
+            quote = cart_quote(shop=shop, cart=cart, country=clean_address["country_code"])
+        except InvalidInput as exc:
+            # No shipping zone covers the country: the fan fixes it in the address's country.
+            raise InvalidInput(
+                exc.message, field="country_code", code="no_shipping_zone"
+            ) from None
     if expected_total is not None and expected_total != quote.total.amount:
         raise InvalidInput(
             "The total is now %s. Please check your order and confirm again."
@@ -97,6 +108,8 @@ def order_place(
 
     ``return_url_for(order)`` gives the page the fan returns to after paying. Raises InvalidInput
     (with per-field ``errors``) or OutOfStock; in that case nothing is stored and the cart is kept.
+    Validation and placement run in one transaction that holds the cart's row, so a repeated
+    submit never sees a half-placed cart.
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise InvalidInput("This form has expired; please submit it again.", code="no_key")
@@ -105,14 +118,11 @@ def order_place(
     existing = _existing(shop, idempotency_key)
     if existing:
         return existing
-    email, clean_address, quote = _validate(
-        shop=shop, cart=cart, email=email, address=address, expected_total=expected_total
-    )
-    provider = get_provider(payment_provider)
     try:
-        return _create(
-            shop=shop, cart=cart, email=email, address=clean_address, quote=quote,
-            provider=provider, idempotency_key=idempotency_key, return_url_for=return_url_for,
+        return _place(
+            shop=shop, cart=cart, email=email, address=address, payment_provider=payment_provider,
+            idempotency_key=idempotency_key, return_url_for=return_url_for,
+            expected_total=expected_total,
             account=account if account is not None and account.is_authenticated else None,
             language=language,
         )
@@ -122,6 +132,28 @@ def order_place(
         if existing is None:
             raise
         return existing
+
+
+@transaction.atomic
+def _place(
+    *, shop, cart, email, address, payment_provider, idempotency_key, return_url_for,
+    expected_total, account, language,
+) -> PlacedOrder:
+    # Submits of one cart queue here: a second one that waited sees the first one's order instead
+    # of the cart that order has just emptied.
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    existing = _existing(shop, idempotency_key)
+    if existing:
+        return existing
+    email, clean_address, quote = _validate(
+        shop=shop, cart=cart, email=email, address=address, expected_total=expected_total
+    )
+    provider = get_provider(payment_provider)
+    return _create(
+        shop=shop, cart=cart, email=email, address=clean_address, quote=quote,
+        provider=provider, idempotency_key=idempotency_key, return_url_for=return_url_for,
+        account=account, language=language,
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,1 @@
+"""The maker's dashboard pages (``dashboard`` URL namespace)."""

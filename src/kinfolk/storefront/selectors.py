@@ -1,0 +1,131 @@
+"""Reads composed for the storefront's pages from the domain selectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from kinfolk.catalog.models import Product, ProductImage, Variant
+from kinfolk.catalog.selectors import products_active
+from kinfolk.orders.models import CartLine, Order, Payment
+from kinfolk.orders.selectors import Quote
+from kinfolk.shops.models import Shop
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """A product as the shop's grid shows it."""
+
+    product: Product
+    image: ProductImage | None
+    price: int  # the lowest variant price, minor units
+    price_varies: bool
+    sold_out: bool
+
+
+def product_cards(*, shop: Shop) -> list[ProductCard]:
+    """Return the shop's products on sale as cards, in a fixed number of queries."""
+    cards = []
+    for product in products_active(shop=shop):
+        variants = list(product.variants.all())
+        if not variants:
+            continue  # Nothing to buy yet.
+        images = list(product.images.all())
+        prices = {variant.price for variant in variants}
+        cards.append(
+            ProductCard(
+                product=product,
+                image=images[0] if images else None,
+                price=min(prices),
+                price_varies=len(prices) > 1,
+                sold_out=not any(variant.in_stock for variant in variants),
+            )
+        )
+    return cards
+
+
+def product_price_range(variants: list[Variant]) -> tuple[int, bool]:
+    """Return the lowest price among ``variants`` and whether their prices differ."""
+    prices = {variant.price for variant in variants}
+    return (min(prices) if prices else 0), len(prices) > 1
+
+
+def cart_count(*, shop: Shop, token: str | None) -> int:
+    """Return how many items the cart with ``token`` holds in ``shop`` (0 without a cart)."""
+    if not token:
+        return 0
+    total = CartLine.objects.filter(cart__shop=shop, cart__token=token).aggregate(n=Sum("quantity"))
+    return total["n"] or 0
+
+
+@dataclass
+class CartRow:
+    """A cart line as the cart page shows it: server prices, first image, any problem."""
+
+    line: CartLine
+    image: ProductImage | None
+    unit_price: int
+    total: int
+    problem: str
+    error: str = ""  # what went wrong with the fan's last change of this line
+    typed: str = ""  # the quantity they typed, shown back with the error
+
+
+def cart_rows(quote: Quote) -> list[CartRow]:
+    """Return the quote's lines with what the cart page needs (no further queries)."""
+    rows = []
+    for line in quote.lines:
+        variant = line.variant
+        images = list(variant.product.images.all())
+        rows.append(
+            CartRow(
+                line=line,
+                image=images[0] if images else None,
+                unit_price=variant.price,
+                total=variant.price * line.quantity,
+                problem=_line_problem(line),
+            )
+        )
+    return rows
+
+
+def _line_problem(line: CartLine) -> str:
+    variant = line.variant
+    if not variant.product.is_active:
+        return _("%(name)s is no longer available. Remove it to check out.") % {
+            "name": variant.product.name
+        }
+    if variant.stock is not None and line.quantity > variant.stock:
+        if variant.stock == 0:
+            return _("%(name)s is sold out. Remove it to check out.") % {"name": variant}
+        return _("Only %(n)d of %(name)s left.") % {"n": variant.stock, "name": variant}
+    return ""
+
+
+def shop_for_order_page(*, slug: str) -> Shop | None:
+    """Return the shop ``slug`` even when closed: a fan can always see their orders."""
+    return Shop.objects.filter(slug=slug).first()
+
+
+def order_declined(order: Order) -> bool:
+    """Return whether the order was cancelled because its payment was declined."""
+    if order.status != Order.Status.CANCELLED:
+        return False
+    payments = list(order.payments.all())
+    return (
+        bool(payments)
+        and payments[-1].status == Payment.Status.DECLINED
+        and not any(payment.status == Payment.Status.APPROVED for payment in payments)
+    )
+
+
+def order_payment_url(order: Order) -> str:
+    """Return the provider's page where the fan can still pay, if a payment is pending there."""
+    pending = [p for p in order.payments.all() if p.status == Payment.Status.PENDING]
+    if not pending or not pending[-1].redirect_url:
+        return ""
+    url = pending[-1].redirect_url
+    # The manual provider "redirects" to the order page itself: nothing to continue to.
+    return "" if f"/orders/{order.number}/" in url else url

@@ -1,0 +1,104 @@
+"""Browsing: the platform's list of shops, a shop's products, one product."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.views.decorators.http import require_GET
+
+from kinfolk.catalog.models import Product
+from kinfolk.catalog.selectors import product_get_active
+from kinfolk.core.errors import NotFound
+from kinfolk.core.money import Money
+from kinfolk.shops.models import Shop
+from kinfolk.shops.selectors import shops_open
+from kinfolk.storefront.selectors import product_cards, product_price_range
+from kinfolk.storefront.views.shop_request import open_shop_or_404, shop_context
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """List the shops open to fans."""
+    return render(request, "storefront/home.html", {"shops": list(shops_open())})
+
+
+@require_GET
+def shop_page(request: HttpRequest, shop: str) -> HttpResponse:
+    """Show the shop's header and its grid of products on sale."""
+    shop_obj = open_shop_or_404(shop)
+    context = shop_context(request, shop_obj)
+    context["cards"] = product_cards(shop=shop_obj)
+    return render(request, "storefront/shop.html", context)
+
+
+def product_or_404(shop: Shop, slug: str) -> Product:
+    """Return the shop's active product ``slug`` or raise Http404."""
+    try:
+        return product_get_active(shop=shop, slug=slug)
+    except NotFound:
+        raise Http404("No such product.") from None
+
+
+def product_form_context(
+    product: Product,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    added: int = 0,
+) -> dict:
+    """Return the context of the add-to-cart form (also rendered alone for htmx)."""
+    variants = list(product.variants.all())
+    buyable = [variant for variant in variants if variant.in_stock]
+    values = dict(values or {})
+    if not values.get("variant") and (buyable or variants):
+        values["variant"] = str((buyable or variants)[0].pk)
+    values.setdefault("quantity", "1")
+    price, varies = product_price_range(variants)
+    return {
+        "product": product,
+        "variants": variants,
+        "sold_out": not buyable,
+        "price": price,
+        "price_varies": varies,
+        "values": values,
+        "errors": errors or {},
+        "added": added,
+    }
+
+
+def render_product(
+    request: HttpRequest, shop: Shop, product: Product, *, status: int = 200, **form
+) -> HttpResponse:
+    """Render the product page with its add-to-cart form in the state ``form`` describes."""
+    context = shop_context(request, shop)
+    context.update(product_form_context(product, **form))
+    context["images"] = list(product.images.all())
+    context["og"] = _open_graph(request, shop, product, context)
+    return render(request, "storefront/product.html", context, status=status)
+
+
+def _open_graph(request: HttpRequest, shop: Shop, product: Product, context: dict) -> dict:
+    images = context["images"]
+    summary = " ".join(strip_tags(product.description_html).split())
+    return {
+        "title": f"{product.name} · {shop.name}",
+        "description": Truncator(summary or shop.description or product.name).chars(200),
+        "url": request.build_absolute_uri(
+            reverse("storefront:product", args=[shop.slug, product.slug])
+        ),
+        "image": request.build_absolute_uri(images[0].image.url) if images else "",
+        "image_alt": (images[0].alt or product.name) if images else "",
+        "price": Money(context["price"], shop.currency).to_decimal(),
+        "currency": shop.currency,
+        "availability": "out of stock" if context["sold_out"] else "in stock",
+    }
+
+
+@require_GET
+def product_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
+    """Show one product: images, price, description and the add-to-cart form."""
+    shop_obj = open_shop_or_404(shop)
+    return render_product(request, shop_obj, product_or_404(shop_obj, product))

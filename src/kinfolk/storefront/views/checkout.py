@@ -1,0 +1,252 @@
+"""Checkout on one page: e-mail, shipping address, payment method and the server's totals.
+
+The form keeps its idempotency key across re-renders, so a double submit or a retry after an
+error places at most one order; ``expected_total`` is the total the fan saw, so a price that
+changed meanwhile is shown again before anything is charged.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kinfolk.core.errors import InvalidInput, KinfolkError, OutOfStock
+from kinfolk.orders.emails import order_page_url
+from kinfolk.orders.models import Cart
+from kinfolk.orders.payments import enabled_providers
+from kinfolk.orders.selectors import Quote, cart_quote
+from kinfolk.orders.services.cart import cart_get
+from kinfolk.orders.services.checkout import order_place
+from kinfolk.shops.models import Shop
+from kinfolk.storefront.address_form import (
+    MAX_LENGTH,
+    address_from,
+    address_spec,
+    country_choices,
+    region_options,
+)
+from kinfolk.storefront.cart_session import cart_token
+from kinfolk.storefront.selectors import cart_rows
+from kinfolk.storefront.views.shop_request import is_htmx, open_shop_or_404, see_other
+
+FIELDS = (
+    "email",
+    "name",
+    "country_code",
+    "street_address",
+    "city",
+    "country_area",
+    "postal_code",
+    "payment_provider",
+)
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+_TOTAL = re.compile(r"^\d{1,18}$")
+# Where a service's field names differ from this form's.
+_FIELD_ALIASES = {"country": "country_code"}
+
+
+def _initial_values(request: HttpRequest, shop: Shop, countries: list[tuple[str, str]]) -> dict:
+    user = request.user
+    codes = {code for code, _name in countries}
+    providers = enabled_providers()
+    values = dict.fromkeys(FIELDS, "")
+    values.update(
+        email=user.email if user.is_authenticated else "",
+        name=user.name if user.is_authenticated else "",
+        country_code=shop.country if shop.country in codes else "",
+        payment_provider=providers[0].code if providers else "",
+    )
+    return values
+
+
+def _posted_values(request: HttpRequest) -> dict:
+    values = {field: request.POST.get(field, "").strip()[:MAX_LENGTH] for field in FIELDS}
+    values["country_code"] = values["country_code"].upper()[:2]
+    return values
+
+
+def _quote(shop: Shop, cart: Cart | None, values: dict, errors: dict) -> Quote:
+    """Return the cart's quote with shipping to the chosen country when the shop ships there."""
+    country = values["country_code"]
+    if country:
+        try:
+            return cart_quote(shop=shop, cart=cart, country=country)
+        except InvalidInput as exc:
+            errors.setdefault("country_code", exc.message)
+    return cart_quote(shop=shop, cart=cart)
+
+
+def _context(
+    request: HttpRequest,
+    shop: Shop,
+    cart: Cart | None,
+    *,
+    values: dict,
+    key: str,
+    errors: dict | None = None,
+    top_error: str = "",
+    cart_link: bool = False,
+) -> dict:
+    errors = dict(errors or {})
+    countries = country_choices(shop=shop)
+    if values["country_code"] and values["country_code"] not in dict(countries):
+        errors.setdefault("country_code", _("Choose a country from the list."))
+        values = {**values, "country_code": ""}
+    quote = _quote(shop, cart, values, errors)
+    spec = address_spec(values["country_code"])
+    return {
+        "shop": shop,
+        "cart_count": quote.count,
+        "quote": quote,
+        "rows": cart_rows(quote),
+        "values": values,
+        "errors": errors,
+        "top_error": top_error,
+        "cart_link": cart_link,
+        "idempotency_key": key,
+        "countries": countries,
+        "spec": spec,
+        "regions": region_options(spec),
+        "optional_fields": {
+            field: field not in spec.required for field in ("city", "country_area", "postal_code")
+        },
+        "providers": enabled_providers(),
+        "expected_total": quote.total.amount,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest, shop: str) -> HttpResponse:
+    """Show the checkout form; on POST place the order and send the fan on to pay."""
+    shop_obj = open_shop_or_404(shop)
+    cart = cart_get(shop=shop_obj, token=cart_token(request, shop_obj))
+    if request.method == "GET":
+        context = _context(
+            request,
+            shop_obj,
+            cart,
+            values=_initial_values(request, shop_obj, country_choices(shop=shop_obj)),
+            key=uuid.uuid4().hex,
+        )
+        if not context["quote"].lines:
+            return _empty_cart(request, shop_obj)
+        return render(request, "storefront/checkout.html", context)
+
+    values = _posted_values(request)
+    key = request.POST.get("idempotency_key", "")
+    key = key if _KEY.match(key) else uuid.uuid4().hex
+    if cart is None:
+        return _empty_cart(request, shop_obj)
+
+    raw_total = request.POST.get("expected_total", "").strip()
+    if not _TOTAL.match(raw_total):
+        message = _("The total has changed. Check your order below and confirm again.")
+        return _rerender(request, shop_obj, cart, values=values, key=key, top_error=message)
+    try:
+        placed = order_place(
+            shop=shop_obj,
+            cart=cart,
+            email=values["email"],
+            address=address_from(values),
+            payment_provider=values["payment_provider"],
+            idempotency_key=key,
+            expected_total=int(raw_total),
+            return_url_for=order_page_url,
+            account=request.user,
+            language=request.LANGUAGE_CODE,
+        )
+    except OutOfStock as exc:
+        return _rerender(
+            request,
+            shop_obj,
+            cart,
+            values=values,
+            key=key,
+            top_error=exc.message,
+            cart_link=True,
+            status=409,
+        )
+    except InvalidInput as exc:
+        if exc.code == "empty_cart":
+            return _empty_cart(request, shop_obj)
+        errors, top_error = _split_errors(exc)
+        return _rerender(
+            request,
+            shop_obj,
+            cart,
+            values=values,
+            key=key,
+            errors=errors,
+            top_error=top_error,
+            cart_link=exc.code == "cart_changed",
+        )
+    except KinfolkError as exc:
+        return _rerender(
+            request,
+            shop_obj,
+            cart,
+            values=values,
+            key=key,
+            top_error=exc.message,
+            status=exc.status,
+        )
+    return see_other(placed.redirect_url)
+
+
+def _split_errors(exc: InvalidInput) -> tuple[dict[str, str], str]:
+    """Return the errors shown beside fields and the message shown above the form."""
+    errors, top = {}, []
+    for field, message in exc.errors.items():
+        field = _FIELD_ALIASES.get(field, field)
+        if field in FIELDS:
+            errors[field] = message
+        else:
+            top.append(message)
+    if not errors and not top:
+        top.append(exc.message)
+    return errors, " ".join(top)
+
+
+def _rerender(
+    request: HttpRequest,
+    shop: Shop,
+    cart: Cart,
+    *,
+    values: dict,
+    key: str,
+    status: int = 400,
+    **problems,
+) -> HttpResponse:
+    context = _context(request, shop, cart, values=values, key=key, **problems)
+    if not context["quote"].lines:
+        return _empty_cart(request, shop)
+    return render(request, "storefront/checkout.html", context, status=status)
+
+
+def _empty_cart(request: HttpRequest, shop: Shop) -> HttpResponse:
+    messages.info(request, _("Your cart is empty. Add something before checking out."))
+    return see_other("storefront:cart", shop.slug)
+
+
+@require_POST
+def checkout_address(request: HttpRequest, shop: str) -> HttpResponse:
+    """Answer a change of country: that country's address fields and the new totals (htmx)."""
+    shop_obj = open_shop_or_404(shop)
+    if not is_htmx(request):
+        return see_other("storefront:checkout", shop_obj.slug)
+    cart = cart_get(shop=shop_obj, token=cart_token(request, shop_obj))
+    key = request.POST.get("idempotency_key", "")
+    context = _context(
+        request,
+        shop_obj,
+        cart,
+        values=_posted_values(request),
+        key=key if _KEY.match(key) else uuid.uuid4().hex,
+    )
+    return render(request, "storefront/_checkout_address.html", context)

@@ -1,0 +1,208 @@
+"""``kinfolk demo``: two working shops, people who can log in, a consistent order history, and
+nothing made twice when it runs again."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db.models import Count, F, Sum
+
+from kinfolk.accounts.models import User
+from kinfolk.catalog.models import Product, ProductImage, Variant
+from kinfolk.core import clock
+from kinfolk.crm.models import Customer, Interaction
+from kinfolk.demo.catalogue import DEMO_PASSWORD
+from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
+from kinfolk.shops.models import Membership, ShippingZone, Shop
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"fans": 60, "orders": 300, "seed": 11}
+ALL_MODELS = (
+    User,
+    Shop,
+    Membership,
+    ShippingZone,
+    Product,
+    Variant,
+    ProductImage,
+    Customer,
+    Order,
+    OrderLine,
+    OrderEvent,
+    Payment,
+    Shipment,
+    ShipmentLine,
+    Interaction,
+)
+
+
+def run_demo(**options) -> str:
+    out = io.StringIO()
+    call_command("demo", stdout=out, **{**SMALL, **options})
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in ALL_MODELS}
+
+
+def test_demo_builds_a_band_and_a_drone_shop_with_every_kind_of_product():
+    run_demo()
+
+    band = Shop.objects.get(slug="moonlit-static")
+    drones = Shop.objects.get(slug="garage-drones")
+    assert (band.currency, band.time_zone, band.country) == ("KRW", "Asia/Seoul", "KR")
+    assert (drones.currency, drones.time_zone, drones.country) == (
+        "USD",
+        "America/Los_Angeles",
+        "US",
+    )
+    for shop in (band, drones):
+        assert shop.logo and Path(shop.logo.path).stat().st_size > 0
+        assert shop.description
+        products = Product.objects.filter(shop=shop)
+        assert set(products.values_list("kind", flat=True)) == {
+            "physical",
+            "digital",
+            "made_to_order",
+        }
+        assert set(products.values_list("status", flat=True)) == {"active"}
+        for product in products:
+            assert product.description_html
+            assert product.images.count() == 1
+            assert Path(product.images.get().image.path).stat().st_size > 0
+            for variant in product.variants.all():
+                assert variant.price > 0
+                # Physical goods count their stock; downloads and commissions never run out.
+                assert (variant.stock is not None) == (product.kind == "physical")
+    assert set(
+        Variant.objects.filter(product__slug="static-moon-tee").values_list("name", flat=True)
+    ) == {"S", "M", "L", "XL"}
+    # Won has no minor unit: every band price is whole won, in sensible amounts.
+    assert all(
+        p % 1000 == 0 for p in Variant.objects.filter(shop=band).values_list("price", flat=True)
+    )
+    us = ShippingZone.objects.get(shop=drones, countries=["US"])
+    assert us.free_over == 15000
+    assert ShippingZone.objects.filter(shop=drones, countries=[]).exists()
+
+
+def test_demo_logins_authenticate_with_their_roles():
+    output = run_demo()
+
+    for email in (
+        "band@kinfolk.test",
+        "drones@kinfolk.test",
+        "staff@kinfolk.test",
+        "fan@kinfolk.test",
+        "admin@kinfolk.test",
+    ):
+        user = authenticate(username=email, password=DEMO_PASSWORD)
+        assert user is not None, email
+        assert user.email_confirmed
+        assert email in output
+    roles = dict(
+        Membership.objects.filter(user__email="band@kinfolk.test").values_list("shop__slug", "role")
+    )
+    assert roles == {"moonlit-static": "owner"}
+    staff_roles = set(
+        Membership.objects.filter(user__email="staff@kinfolk.test").values_list("role", flat=True)
+    )
+    assert staff_roles == {"staff"}
+    assert User.objects.get(email="admin@kinfolk.test").is_superuser
+    logins = (Path(settings.DATA_DIR) / "demo-logins.txt").read_text()
+    assert "fan@kinfolk.test / kinfolk-demo" in logins
+    assert "Kinfolk demo is ready." in output
+
+
+def test_the_demo_fan_has_orders_in_both_shops_linked_to_their_account():
+    run_demo()
+
+    fan = User.objects.get(email="fan@kinfolk.test")
+    shops = set(Order.objects.filter(account=fan).values_list("shop__slug", flat=True))
+    assert shops == {"moonlit-static", "garage-drones"}
+    assert Customer.objects.filter(account=fan).count() == 2
+    assert (
+        Interaction.objects.filter(
+            customer__account=fan, kind=Interaction.Kind.ACCOUNT_CREATED
+        ).count()
+        == 1
+    )
+
+
+def test_demo_history_orders_add_up_and_leave_their_trail():
+    run_demo()
+    now = clock.now()
+
+    orders = Order.objects.all()
+    assert 280 <= orders.count() <= 300
+    assert Customer.objects.count() >= SMALL["fans"]
+    assert not orders.exclude(total=F("subtotal") + F("shipping")).exists()
+    line_sums = dict(
+        OrderLine.objects.values_list("order").annotate(s=Sum(F("unit_price") * F("quantity")))
+    )
+    for order in orders:
+        assert order.subtotal == line_sums[order.pk]
+        assert order.placed_at < now
+        assert order.paid_at is None or order.placed_at <= order.paid_at < now
+        assert order.customer.shop_id == order.shop_id
+        assert order.customer.created_at <= order.placed_at
+    assert orders.values("shop", "number").distinct().count() == orders.count()
+    assert Payment.objects.count() == orders.count()
+    assert not Payment.objects.exclude(amount=F("order__total")).exists()
+
+
+def test_every_history_order_has_its_status_steps_and_timeline_entries():
+    run_demo()
+
+    placed = set(Interaction.objects.filter(kind="order_placed").values_list("shop", "subject_id"))
+    paid = set(Interaction.objects.filter(kind="order_paid").values_list("shop", "subject_id"))
+    shipped = set(
+        Interaction.objects.filter(kind="order_shipped").values_list("shop", "subject_id")
+    )
+    events = {}
+    for event in OrderEvent.objects.order_by("created_at", "id"):
+        events.setdefault(event.order_id, []).append(event)
+    statuses = set()
+    for order in Order.objects.all():
+        key = (order.shop_id, order.number)
+        statuses.add(order.status)
+        assert key in placed
+        assert (order.paid_at is not None) == (key in paid)
+        steps = events[order.pk]
+        assert steps[0].to_status == "awaiting_payment" and steps[-1].to_status == order.status
+        for before, after in itertools.pairwise(steps):
+            assert after.from_status == before.to_status
+            assert after.created_at >= before.created_at
+        if order.shipments.exists():
+            assert key in shipped
+            assert all(line.shipped_quantity == line.quantity for line in order.lines.all())
+    # Most are done with; the latest still wait to be paid or packed.
+    assert {"delivered", "shipped", "cancelled"} <= statuses
+    assert statuses & {"awaiting_payment", "paid"}
+
+
+def test_running_the_demo_twice_creates_nothing_twice():
+    run_demo()
+    before = counts()
+
+    output = run_demo()
+
+    assert counts() == before
+    assert "already there" in output
+
+
+def test_each_customer_record_is_one_per_shop_and_email():
+    run_demo()
+
+    duplicates = Customer.objects.values("shop", "email").annotate(n=Count("id")).filter(n__gt=1)
+    assert not duplicates.exists()
+    both = Customer.objects.values("email").annotate(n=Count("shop")).filter(n=2)
+    assert both.exists()

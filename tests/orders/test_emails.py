@@ -1,0 +1,132 @@
+"""Order e-mails leave through a real SMTP server on loopback, in the fan's language, once each."""
+
+import re
+
+import pytest
+from django.utils import translation
+
+from kinfolk.orders import tasks
+from kinfolk.orders.emails import order_email_send
+from kinfolk.orders.models import OrderMessage
+from kinfolk.orders.services.lifecycle import order_mark_paid, order_ship
+
+# Tests here commit for real, so that e-mails queued with on_commit are sent as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def _korean_translations_exist() -> bool:
+    with translation.override("ko"):
+        return bool(HANGUL.search(translation.gettext("Subtotal")))
+
+
+@pytest.fixture
+def vinyl(product):
+    return product.variants.get()
+
+
+def test_the_confirmation_follows_an_approved_callback(
+    shop, vinyl, buy, deliver_callback, run_tasks, smtp_server
+):
+    # Given an order awaiting its card payment
+    placed = buy(shop, (vinyl, 2), email="fan@example.com")
+    assert run_tasks() == 0  # a card order sends nothing until it is paid
+    # When the processor's signed approval arrives and the worker runs
+    assert deliver_callback(placed.payment) == "approved"
+    assert run_tasks() == 1
+    # Then exactly one confirmation went out over SMTP, with the order's number and total
+    [message] = smtp_server.messages
+    number = placed.order.number
+    assert message["To"] == "fan@example.com"
+    assert message["Subject"] == f"Order #{number} confirmed – {shop.name}"
+    assert message["Auto-Submitted"] == "auto-generated"
+    body = smtp_server.bodies(message)
+    assert f"Order #{number}" in body and "₩70,000" in body
+    assert f"?t={placed.order.access_token}" in body
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert number in html
+
+
+def test_the_confirmation_is_in_the_fan_s_language(
+    shop, vinyl, buy, deliver_callback, run_tasks, smtp_server
+):
+    placed = buy(shop, (vinyl, 1), language="ko")
+    deliver_callback(placed.payment)
+    run_tasks()
+    [message] = smtp_server.messages
+    assert placed.order.number in message["Subject"]
+    if _korean_translations_exist():
+        assert HANGUL.search(message["Subject"])
+        assert HANGUL.search(smtp_server.bodies(message))
+
+
+def test_the_shipped_email_names_the_carrier_and_the_tracking_number(
+    shop, vinyl, buy, run_tasks, smtp_server, kr_address
+):
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+    order_mark_paid(shop=shop, order=order)
+    order_ship(shop=shop, order=order, carrier="CJ Logistics", tracking_number="6290 1234 5678")
+    run_tasks()
+    subjects = [message["Subject"] for message in smtp_server.messages]
+    expected = f"Your order #{order.number} is on its way – {shop.name}"
+    assert sorted(subjects) == sorted(
+        [
+            f"Order #{order.number} received – {shop.name}",
+            f"Order #{order.number} confirmed – {shop.name}",
+            expected,
+        ]
+    )
+    shipped = smtp_server.messages[subjects.index(expected)]
+    body = smtp_server.bodies(shipped)
+    assert "Carrier: CJ Logistics" in body and "Tracking number: 6290 1234 5678" in body
+    assert kr_address["street_address"] in body
+
+
+def test_each_parcel_gets_its_own_shipped_email(shop, vinyl, make_product, buy, run_tasks, smtp_server):
+    poster = make_product(shop, name="Poster", price=5000).variants.get()
+    order = buy(shop, (vinyl, 1), (poster, 1), payment_provider="manual").order
+    order_mark_paid(shop=shop, order=order)
+    first_line = order.lines.get(sku=vinyl.sku)
+    order_ship(shop=shop, order=order, carrier="UPS", tracking_number="A1", quantities={first_line.pk: 1})
+    order_ship(shop=shop, order=order, carrier="UPS", tracking_number="B2")
+    run_tasks()
+    bodies = [smtp_server.bodies(m) for m in smtp_server.messages]
+    assert sum("A1" in b for b in bodies) == 1 and sum("B2" in b for b in bodies) == 1
+
+
+def test_a_manual_order_is_acknowledged_with_payment_instructions(
+    shop, vinyl, buy, run_tasks, smtp_server
+):
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+    run_tasks()
+    [message] = smtp_server.messages
+    assert order.number in message["Subject"]
+    assert "Use your order number as the payment reference." in smtp_server.bodies(message)
+
+
+def test_no_email_is_sent_twice_even_if_the_task_runs_twice(
+    shop, vinyl, buy, run_tasks, smtp_server, deliver_callback
+):
+    placed = buy(shop, (vinyl, 1))
+    deliver_callback(placed.payment)
+    tasks.send_order_email(placed.order.pk, "confirmed")
+    tasks.send_order_email(placed.order.pk, "confirmed")
+    assert run_tasks() == 3
+    assert len(smtp_server.messages) == 1
+    assert OrderMessage.objects.get(order=placed.order, kind="confirmed").sent_at is not None
+
+
+def test_an_email_that_could_not_be_sent_is_sent_by_the_retry(
+    shop, vinyl, buy, smtp_server, settings
+):
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 9  # nothing listens on the discard port
+    with pytest.raises(OSError):
+        order_email_send(order_id=order.pk, kind="placed")
+    assert not OrderMessage.objects.filter(order=order).exists()
+    settings.EMAIL_PORT = port
+    assert order_email_send(order_id=order.pk, kind="placed") is True
+    assert order_email_send(order_id=order.pk, kind="placed") is False
+    assert len(smtp_server.messages) == 1
