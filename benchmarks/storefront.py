@@ -129,10 +129,24 @@ class Server:
 
     def start(self) -> None:
         command = [
-            sys.executable, "-m", "gunicorn", "kinfolk.wsgi:application",
-            "--bind", f"{HOST}:{self.port}", "--workers", str(self.options.workers),
-            "--worker-class", self.options.worker_class, "--threads", str(self.options.threads),
-            "--graceful-timeout", "5", "--timeout", "60", "--backlog", "2048",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kinfolk.wsgi:application",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(self.options.workers),
+            "--worker-class",
+            self.options.worker_class,
+            "--threads",
+            str(self.options.threads),
+            "--graceful-timeout",
+            "5",
+            "--timeout",
+            "60",
+            "--backlog",
+            "2048",
         ]
         from gunicorn.config import KNOWN_SETTINGS
 
@@ -170,8 +184,9 @@ class Server:
 
 def run_step(env: dict[str, str], *args: str) -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "kinfolk", *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "kinfolk", *args], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     return time.monotonic() - started
 
 
@@ -220,13 +235,14 @@ async def timed(figures: Figures, step: str, request, expect: set[int]) -> httpx
 # --- load -------------------------------------------------------------------------------------
 
 
-def new_client(base: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+def new_client(base: str, connections: int = 1) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30.0, limits=limits)
 
 
-async def get_loop(base: str, paths: list[str], *, count: int, seconds: float, concurrency: int,
-                   step: str) -> tuple[Figures, float]:
+async def get_loop(
+    base: str, paths: list[str], *, count: int, seconds: float, concurrency: int, step: str
+) -> tuple[Figures, float]:
     """GET ``paths`` in turn from ``concurrency`` users, ``count`` requests or ``seconds`` in all."""
     figures, issued = Figures(), 0
     deadline = time.monotonic() + seconds
@@ -261,18 +277,22 @@ class Plan:
 class Purchaser:
     """Runs whole purchases; one instance per benchmark, one client per virtual user."""
 
-    def __init__(self, base: str, plan: Plan, charge_payload) -> None:
+    def __init__(self, base: str, plan: Plan, charge_payload, concurrency: int) -> None:
         self.base, self.plan, self.charge_payload = base, plan, charge_payload
         self.figures = Figures()
         self.completed = 0
         self.attempted = 0
-        self.processor = new_client(base)
+        # The processor's own client: no cookies, as many connections as there are buyers.
+        self.processor = new_client(base, connections=concurrency)
 
     async def purchase(self, client: httpx.AsyncClient, number: int) -> bool:
         plan, f = self.plan, self.figures
         physical = plan.physical_every and number % plan.physical_every == 0
-        page, variant = ((plan.physical_product, plan.physical_variant) if physical
-                         else (plan.digital_product, plan.digital_variant))
+        page, variant = (
+            (plan.physical_product, plan.physical_variant)
+            if physical
+            else (plan.digital_product, plan.digital_variant)
+        )
         response = await timed(f, "product_page", client.get(page), {200})
         form = response and find_form(response.text, having="quantity")
         if form is None:
@@ -290,13 +310,18 @@ class Purchaser:
             data.update(ADDRESS)
             regions = [o for o in form.options.get("country_area", []) if o]
             if regions and ADDRESS["country_area"] not in regions:
-                data["country_area"] = next((o for o in regions if "서울" in o or "Seoul" in o),
-                                            regions[0])
+                data["country_area"] = next(
+                    (o for o in regions if "서울" in o or "Seoul" in o), regions[0]
+                )
         response = await timed(
-            f, "place_order", client.post(form.attrs.get("action") or plan.checkout, data=data),
+            f,
+            "place_order",
+            client.post(form.attrs.get("action") or plan.checkout, data=data),
             {303},
         )
-        match = response and re.search(r"/testpay/pay/([0-9a-f-]{36})/", response.headers["location"])
+        match = response and re.search(
+            r"/testpay/pay/([0-9a-f-]{36})/", response.headers["location"]
+        )
         if not match:
             return False
         pay = {**CARD, "csrfmiddlewaretoken": data.get("csrfmiddlewaretoken", "")}
@@ -304,11 +329,17 @@ class Purchaser:
             return False
         body, header = await asyncio.to_thread(self.charge_payload, match.group(1), plan.secret)
         response = await timed(
-            f, "callback",
-            self.processor.post(plan.callback, content=body, headers={
-                "Content-Type": "application/json", "User-Agent": "Testpay/1.0",
-                "Testpay-Signature": header,
-            }),
+            f,
+            "callback",
+            self.processor.post(
+                plan.callback,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "Testpay/1.0",
+                    "Testpay-Signature": header,
+                },
+            ),
             {200},
         )
         if response is None:
@@ -357,8 +388,14 @@ def prepare_catalogue(base: str) -> tuple[Plan, str, list[str], object]:
     from kinfolk.testpay import selectors, services, signature
 
     shirt = Variant.objects.select_related("shop", "product").get(sku="MS-TEE-M")
-    variant_update(shop=shirt.shop, variant=shirt, sku=shirt.sku, price=shirt.price,
-                   name=shirt.name, stock=10**8)
+    variant_update(
+        shop=shirt.shop,
+        variant=shirt,
+        sku=shirt.sku,
+        price=shirt.price,
+        name=shirt.name,
+        stock=10**8,
+    )
     album = Variant.objects.select_related("shop", "product").get(sku="MS-DIG-AH")
     products = Product.objects.filter(status="active").select_related("shop").order_by("id")
     paths = [reverse("storefront:product", args=[p.shop.slug, p.slug]) for p in products]
@@ -373,11 +410,14 @@ def prepare_catalogue(base: str) -> tuple[Plan, str, list[str], object]:
         return body, signature.sign(body, secret=secret, timestamp=int(time.time()))
 
     plan = Plan(
-        digital_product=product(album), digital_variant=str(album.pk),
-        physical_product=product(shirt), physical_variant=str(shirt.pk),
+        digital_product=product(album),
+        digital_variant=str(album.pk),
+        physical_product=product(shirt),
+        physical_variant=str(shirt.pk),
         checkout=reverse("storefront:checkout", args=[shirt.shop.slug]),
         callback=reverse("orders:payment-callback", args=["testpay"]),
-        secret=os.environ["TESTPAY_SECRET"], physical_every=0,
+        secret=os.environ["TESTPAY_SECRET"],
+        physical_every=0,
     )
     vendor = connection.vendor
     connection.close()
@@ -394,8 +434,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--product-requests", type=int, default=3000)
     parser.add_argument("--purchases", type=int, default=1500, help="at most this many purchases")
     parser.add_argument("--seconds", type=float, default=60.0, help="at most this long per phase")
-    parser.add_argument("--physical-every", type=int, default=3,
-                        help="every n-th purchase is a T-shirt shipped to an address (0: none)")
+    parser.add_argument(
+        "--physical-every",
+        type=int,
+        default=3,
+        help="every n-th purchase is a T-shirt shipped to an address (0: none)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
     parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
@@ -423,8 +467,12 @@ def main(argv: list[str] | None = None) -> int:
         "DEBUG": "0",
     }
     os.environ.update(env)
-    log(f"data folder {data_dir}; database {'DATABASE_URL' if env.get('DATABASE_URL') else 'SQLite'}")
-    demo_seconds = run_step(env, "demo", "--fans", str(options.fans), "--orders", str(options.orders))
+    log(
+        f"data folder {data_dir}; database {'DATABASE_URL' if env.get('DATABASE_URL') else 'SQLite'}"
+    )
+    demo_seconds = run_step(
+        env, "demo", "--fans", str(options.fans), "--orders", str(options.orders)
+    )
     run_step(env, "collectstatic", "--noinput", "-v", "0")
     plan, vendor, paths, charge_payload = prepare_catalogue(base)
     plan.physical_every = options.physical_every
@@ -437,8 +485,11 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     result.update(
         database=vendor,
-        server={"workers": options.workers, "worker_class": options.worker_class,
-                "threads": options.threads},
+        server={
+            "workers": options.workers,
+            "worker_class": options.worker_class,
+            "threads": options.threads,
+        },
         concurrency=options.concurrency,
         demo_seconds=round(demo_seconds, 1),
     )
@@ -450,16 +501,21 @@ async def load(base: str, plan: Plan, paths: list[str], charge_payload, options)
     c, s = options.concurrency, options.seconds
     log("warming up")
     await get_loop(base, paths + ["/health/"], count=200, seconds=s, concurrency=c, step="warmup")
-    warm = Purchaser(base, plan, charge_payload)
-    await warm.run(count=c, seconds=s, concurrency=c)
+    warm = Purchaser(base, plan, charge_payload, c)
+    try:
+        await warm.run(count=c, seconds=s, concurrency=c)
+    finally:
+        await warm.processor.aclose()
     log("phase 1: health")
-    health, health_s = await get_loop(base, ["/health/"], count=options.health_requests,
-                                      seconds=s, concurrency=c, step="health")
+    health, health_s = await get_loop(
+        base, ["/health/"], count=options.health_requests, seconds=s, concurrency=c, step="health"
+    )
     log("phase 2: product pages")
-    product, product_s = await get_loop(base, paths, count=options.product_requests, seconds=s,
-                                        concurrency=c, step="product_page")
+    product, product_s = await get_loop(
+        base, paths, count=options.product_requests, seconds=s, concurrency=c, step="product_page"
+    )
     log("phase 3: purchases")
-    buyer = Purchaser(base, plan, charge_payload)
+    buyer = Purchaser(base, plan, charge_payload, c)
     try:
         buy_s = await buyer.run(count=options.purchases, seconds=s, concurrency=c)
     finally:
@@ -469,8 +525,10 @@ async def load(base: str, plan: Plan, paths: list[str], charge_payload, options)
     page = product.summary("product_page")
     orders_per_s = buyer.completed / buy_s
     errors = {"health": health.errors["health"], "product_page": product.errors["product_page"]}
-    server_errors = {"health": health.server_errors["health"],
-                     "product_page": product.server_errors["product_page"]}
+    server_errors = {
+        "health": health.server_errors["health"],
+        "product_page": product.server_errors["product_page"],
+    }
     errors.update({f"purchase_{k}": buyer.figures.errors[k] for k in STEPS})
     server_errors.update({f"purchase_{k}": buyer.figures.server_errors[k] for k in STEPS})
     ratio = product_rps / health_rps if health_rps else 0.0

@@ -38,7 +38,9 @@ def make_user(db):
         from kinfolk.core import clock
 
         extra.setdefault("email_confirmed_at", clock.now())
-        return User.objects.create_user(email or f"user{next(_serial)}@example.com", password, **extra)
+        return User.objects.create_user(
+            email or f"user{next(_serial)}@example.com", password, **extra
+        )
 
     return make
 
@@ -48,17 +50,30 @@ def make_shop(db, make_user):
     """Return a factory of shops with shipping zones (KRW/Seoul by default)."""
 
     def make(
-        slug: str | None = None, *, currency: str = "KRW", time_zone: str = "Asia/Seoul",
-        country: str = "KR", owner: User | None = None, **extra,
+        slug: str | None = None,
+        *,
+        currency: str = "KRW",
+        time_zone: str = "Asia/Seoul",
+        country: str = "KR",
+        owner: User | None = None,
+        **extra,
     ):
         n = next(_serial)
         shop = shop_create(
-            slug=slug or f"shop{n}", name=extra.pop("name", f"Shop {n}"), currency=currency,
-            time_zone=time_zone, country=country, owner=owner or make_user(), **extra,
+            slug=slug or f"shop{n}",
+            name=extra.pop("name", f"Shop {n}"),
+            currency=currency,
+            time_zone=time_zone,
+            country=country,
+            owner=owner or make_user(),
+            **extra,
         )
         domestic = 3000 if currency == "KRW" else 500
         shipping_zone_create(
-            shop=shop, name="Domestic", countries=[country], rate=domestic,
+            shop=shop,
+            name="Domestic",
+            countries=[country],
+            rate=domestic,
             free_over=domestic * 20,
         )
         shipping_zone_create(shop=shop, name="World", countries=[], rate=domestic * 5)
@@ -71,8 +86,12 @@ def make_shop(db, make_user):
 def make_product(db):
     def make(shop, *, name: str | None = None, price: int = 20000, stock: int | None = 10, **extra):
         return product_create(
-            shop=shop, name=name or f"Product {next(_serial)}", price=price, stock=stock,
-            status=extra.pop("status", "active"), **extra,
+            shop=shop,
+            name=name or f"Product {next(_serial)}",
+            price=price,
+            stock=stock,
+            status=extra.pop("status", "active"),
+            **extra,
         )
 
     return make
@@ -112,7 +131,7 @@ class _Inbox:
     def __init__(self):
         self.messages = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         import email
         from email import policy
 

@@ -6,7 +6,7 @@ import tempfile
 
 os.environ.setdefault("KINFOLK_DATA_DIR", tempfile.mkdtemp(prefix="kinfolk-test-"))
 
-from kinfolk.settings import *  # noqa: E402,F403
+from kinfolk.settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {
@@ -20,8 +20,12 @@ STORAGES = {
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not pytest-django's in-memory default: the concurrency tests open the test database
     # from several threads and processes, which an in-memory database cannot share. Inside the
     # data folder, so that runs with their own KINFOLK_DATA_DIR never meet.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-kinfolk.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-kinfolk.sqlite3")}
+
+# Whitenoise warns about a missing static folder on every test client request; the real site
+# has one from collectstatic.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -204,5 +204,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {"huey": {"level": "INFO"}},
+    "loggers": {"huey": {"level": "INFO", "handlers": ["console"], "propagate": False}},
 }

@@ -41,14 +41,17 @@ def test_a_real_image_is_kept_with_its_size(shop, product, name, fmt, content_ty
 def test_images_are_numbered_in_upload_order(shop, product):
     for name in ("a.png", "b.png"):
         product_image_add(
-            shop=shop, product=product,
+            shop=shop,
+            product=product,
             upload=SimpleUploadedFile(name, _image_bytes("PNG"), content_type="image/png"),
         )
     assert list(product.images.values_list("position", flat=True)) == [0, 1]
 
 
 def test_a_text_file_named_jpg_is_refused_with_a_clear_message(shop, product):
-    upload = SimpleUploadedFile("photo.jpg", b"just some text, not a photo\n", content_type="image/jpeg")
+    upload = SimpleUploadedFile(
+        "photo.jpg", b"just some text, not a photo\n", content_type="image/jpeg"
+    )
     with pytest.raises(InvalidInput) as info:
         product_image_add(shop=shop, product=product, upload=upload)
     assert info.value.field == "image"

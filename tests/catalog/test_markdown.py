@@ -7,7 +7,9 @@ from kinfolk.catalog.services import product_create
 
 
 def test_markdown_becomes_html():
-    html = render_markdown("## Tracklist\n\n1. *Intro*\n2. **Outro**\n\n[Tour](https://example.com)")
+    html = render_markdown(
+        "## Tracklist\n\n1. *Intro*\n2. **Outro**\n\n[Tour](https://example.com)"
+    )
     assert "<h2>Tracklist</h2>" in html
     assert "<em>Intro</em>" in html and "<strong>Outro</strong>" in html
     assert '<a href="https://example.com" rel="noopener nofollow ugc">Tour</a>' in html
@@ -20,7 +22,9 @@ def test_script_tags_are_removed_with_their_content():
 
 
 def test_event_handler_attributes_are_removed():
-    html = render_markdown('<img src="https://example.com/a.png" onerror="alert(1)"> <b onclick="x()">hi</b>')
+    html = render_markdown(
+        '<img src="https://example.com/a.png" onerror="alert(1)"> <b onclick="x()">hi</b>'
+    )
     assert "onerror" not in html and "onclick" not in html and "alert" not in html
     assert '<img src="https://example.com/a.png">' in html
     assert "<b>hi</b>" in html
@@ -48,6 +52,8 @@ def test_unlisted_tags_and_styles_are_dropped():
 
 @pytest.mark.django_db
 def test_a_product_stores_the_sanitised_html(shop):
-    product = product_create(shop=shop, name="Zine", price=1, description="<script>x()</script>*ok*")
+    product = product_create(
+        shop=shop, name="Zine", price=1, description="<script>x()</script>*ok*"
+    )
     assert product.description_html.strip() == "<p><em>ok</em></p>"
     assert product.description == "<script>x()</script>*ok*"

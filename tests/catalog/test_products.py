@@ -34,7 +34,9 @@ def test_names_without_latin_letters_still_get_a_usable_slug(shop):
 
 
 def test_stock_none_means_unlimited(shop):
-    variant = product_create(shop=shop, name="Album (MP3)", kind="digital", price=9000).variants.get()
+    variant = product_create(
+        shop=shop, name="Album (MP3)", kind="digital", price=9000
+    ).variants.get()
     assert variant.stock is None and variant.in_stock and not variant.tracks_stock
 
 

@@ -44,12 +44,19 @@ def buy_all(database_name: str, shop_id: int, cart_tokens: list[str], barrier, r
         for number, cart in enumerate(carts):
             try:
                 order_place(
-                    shop=shop, cart=cart, email=f"buyer-{os.getpid()}-{number}@example.com",
+                    shop=shop,
+                    cart=cart,
+                    email=f"buyer-{os.getpid()}-{number}@example.com",
                     address={
-                        "name": "김민지", "street_address": "세종대로 110", "city": "중구",
-                        "country_area": "서울특별시", "postal_code": "04524", "country_code": "KR",
+                        "name": "김민지",
+                        "street_address": "세종대로 110",
+                        "city": "중구",
+                        "country_area": "서울특별시",
+                        "postal_code": "04524",
+                        "country_code": "KR",
                     },
-                    payment_provider="testpay", idempotency_key=f"{os.getpid()}-{number}",
+                    payment_provider="testpay",
+                    idempotency_key=f"{os.getpid()}-{number}",
                     return_url_for=lambda order: "http://127.0.0.1/",
                 )
                 outcomes.append("placed")

@@ -78,9 +78,7 @@ def test_sixty_buyers_in_six_processes_share_twenty_items(shop, make_product):
     assert _errors(outcomes) == []
     counts = Counter(o if o == "placed" else "out_of_stock" for o in outcomes)
     assert counts == {"placed": 20, "out_of_stock": 40}
-    assert set(o for o in outcomes if o != "placed") == {
-        "out_of_stock: Numbered Edition is sold out."
-    }
+    assert {o for o in outcomes if o != "placed"} == {"out_of_stock: Numbered Edition is sold out."}
     assert Variant.objects.get(pk=variant.pk).stock == 0
     assert Order.objects.count() == 20 == Payment.objects.count()
     assert sum(OrderLine.objects.values_list("quantity", flat=True)) == 20

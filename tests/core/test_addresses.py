@@ -78,7 +78,9 @@ def test_labels_follow_the_country():
     assert field_labels("US")["country_area"] == "State"
     assert field_labels("KR")["postal_code"] == "Postal code"
     assert field_labels("XX") == {
-        "country_area": "Region", "city": "City", "postal_code": "Postal code"
+        "country_area": "Region",
+        "city": "City",
+        "postal_code": "Postal code",
     }
 
 

@@ -84,7 +84,8 @@ def test_signing_up_links_the_guest_records_of_every_shop(shop, make_shop, make_
     fan = make_user("guest@example.com")
     assert customers_link_account(account=fan) == 2
     assert set(Customer.objects.filter(account=fan).values_list("shop", flat=True)) == {
-        shop.pk, other.pk
+        shop.pk,
+        other.pk,
     }
     assert customers_link_account(account=fan) == 0
 
@@ -101,8 +102,12 @@ def test_linking_never_takes_a_record_already_linked_to_someone(shop, make_user)
 def test_the_timeline_records_an_event(shop):
     customer = customer_get_or_create(shop=shop, email="fan@example.com")
     interaction = interaction_record(
-        shop=shop, customer=customer, kind=Interaction.Kind.NOTE, subject_type="order",
-        subject_id=42, data={"text": "Prefers vinyl"},
+        shop=shop,
+        customer=customer,
+        kind=Interaction.Kind.NOTE,
+        subject_type="order",
+        subject_id=42,
+        data={"text": "Prefers vinyl"},
     )
     assert (interaction.subject_id, interaction.data) == ("42", {"text": "Prefers vinyl"})
     assert interaction.occurred_at is not None

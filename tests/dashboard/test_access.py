@@ -181,3 +181,13 @@ def test_home_lists_several_shops_and_the_header_switches_between_them(staff_cli
     assert world_a.shop.name in page and other.name in page
     overview = staff_client.get(reverse("dashboard:overview", kwargs={"shop": world_a.shop.slug}))
     assert reverse("dashboard:overview", kwargs={"shop": other.slug}) in overview.content.decode()
+
+
+def test_ids_too_long_for_the_database_are_not_found_rather_than_an_error(staff_client, world_a):
+    slug = world_a.shop.slug
+    for path in (
+        f"/dashboard/{slug}/products/99999999999999999999999/",
+        f"/dashboard/{slug}/products/{world_a.product.pk}/variants/99999999999999999999999/",
+        f"/dashboard/{slug}/orders/{'X' * 500}/",
+    ):
+        assert staff_client.get(path).status_code == 404, path

@@ -11,6 +11,7 @@ from PIL import Image
 from tests.dashboard.factories import new_product, new_shop, new_user
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
+from kinfolk.catalog.services import variant_create
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +204,15 @@ def test_uploading_an_image_and_refusing_a_file_that_is_not_one(
     image = ProductImage.objects.get(product=product)
     assert (image.width, image.height, image.alt) == (8, 6, "Front")
     assert image.image.url in client.get(edit_url(usd_shop, product)).content.decode()
+
+
+@pytest.mark.parametrize("products", [2, 20])
+def test_the_list_runs_the_same_number_of_queries_whatever_its_length(
+    client, usd_shop, products, django_assert_max_num_queries
+):
+    for n in range(products):
+        product = new_product(usd_shop, name=f"Product {n}")
+        variant_create(shop=usd_shop, product=product, sku=f"extra-{n}", name="L", price=100)
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("dashboard:products", kwargs={"shop": usd_shop.slug}))
+    assert response.content.decode().count("dashboard/garage-synths/products/") >= products

@@ -1,6 +1,6 @@
-"""A real installation for the browser: its own data folder and database, migrated, seeded through
-the services, served by gunicorn with a Huey consumer beside it, sending e-mail to an SMTP server
-on loopback. Everything runs in processes of its own and is stopped after the module."""
+"""A real installation for the browser: its own data folder and database, migrated and seeded
+through the services, served by gunicorn with a Huey consumer beside it, sending e-mail to an
+SMTP server on loopback. Each part runs in a process of its own; all stop after the module."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
+from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
 import pytest
@@ -39,6 +40,11 @@ SEED = textwrap.dedent(
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
     from kinfolk.accounts.models import User
     from kinfolk.catalog.services import product_create
     from kinfolk.shops.services import shipping_zone_create, shop_create
@@ -70,7 +76,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         import email
         from email import policy
 
@@ -104,11 +110,15 @@ class Site:
 
 def _postgres_database(url: str) -> tuple[str, str, str] | None:
     """Return (admin URL, new database URL, name) for a fresh database when ``url`` is PostgreSQL."""
-    if not url.startswith(("postgres://", "postgresql://")):
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
         return None
-    base, _, _name = url.rpartition("/")
     name = f"kinfolk_e2e_{uuid.uuid4().hex[:12]}"
-    return f"{base}/postgres", f"{base}/{name}", name
+    return (
+        urlunsplit(parts._replace(path="/postgres")),
+        urlunsplit(parts._replace(path=f"/{name}")),
+        name,
+    )
 
 
 def _admin_sql(admin_url: str, statement: str) -> None:
@@ -118,12 +128,16 @@ def _admin_sql(admin_url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def _wait_for_health(url: str, processes: dict[str, subprocess.Popen], timeout: float = 60.0) -> None:
+def _wait_for_health(
+    url: str, processes: dict[str, subprocess.Popen], timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for name, process in processes.items():
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode} before the site was up")
+                raise RuntimeError(
+                    f"{name} exited with {process.returncode} before the site was up"
+                )
         try:
             with urlopen(f"{url}/health/", timeout=2) as response:
                 if response.status == 200:
@@ -177,49 +191,51 @@ def site(tmp_path_factory) -> Iterator[Site]:
     )
     postgres = _postgres_database(os.environ.get("DATABASE_URL", ""))
     if postgres:
-        admin_url, database_url, name = postgres
-        _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+        admin_url, database_url, database_name = postgres
+        _admin_sql(admin_url, f'CREATE DATABASE "{database_name}"')
         env["DATABASE_URL"] = database_url
 
     processes: dict[str, subprocess.Popen] = {}
     logs = {name: data_dir / f"{name}.log" for name in ("web", "worker")}
     try:
-        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-            subprocess.run(
-                [sys.executable, "-m", "django", *command, "-v", "0"],
-                env=env, cwd=data_dir, check=True, timeout=300,
-            )
-        subprocess.run([sys.executable, "-c", SEED], env=env, cwd=data_dir, check=True, timeout=120)
+        subprocess.run([sys.executable, "-c", SEED], env=env, cwd=data_dir, check=True, timeout=300)
 
         from gunicorn.config import KNOWN_SETTINGS
 
         web = [
-            sys.executable, "-m", "gunicorn", "kinfolk.wsgi:application",
-            "-b", f"127.0.0.1:{port}", "-w", "2", "--access-logfile", "-",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kinfolk.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--access-logfile",
+            "-",
         ]
         if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
             web.append("--no-control-socket")
         commands = {"web": web, "worker": [sys.executable, "-m", "django", "run_huey"]}
-        for name, command in commands.items():
-            log = logs[name].open("wb")
-            processes[name] = subprocess.Popen(
+        for role, command in commands.items():
+            log = logs[role].open("wb")
+            processes[role] = subprocess.Popen(
                 command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT
             )
         _wait_for_health(url, processes)
         yield Site(url=url, data_dir=data_dir, inbox=inbox, logs=logs)
     finally:
-        # gunicorn stops gracefully on TERM, Huey's consumer on INT.
-        if "web" in processes:
-            _stop(processes["web"], signal.SIGTERM)
-        if "worker" in processes:
-            _stop(processes["worker"], signal.SIGINT)
+        # gunicorn stops gracefully on TERM. Huey's consumer stops at once on TERM (on INT it
+        # waits for idle workers to wake up, up to 10 s); its work here is done by then.
+        for process in processes.values():
+            _stop(process, signal.SIGTERM)
         smtp.stop()
         if postgres:
-            _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for name, path in logs.items():
+            _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+        for log_name, path in logs.items():
             if path.exists():
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                shutil.copy(path, ARTIFACTS / f"{name}.log")
+                shutil.copy(path, ARTIFACTS / f"{log_name}.log")
 
 
 @pytest.fixture

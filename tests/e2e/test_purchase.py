@@ -30,9 +30,11 @@ def test_a_fan_buys_a_record_with_a_card_and_sees_the_confirmation(site, browser
     server_errors: list[str] = []
     page.on(
         "response",
-        lambda response: server_errors.append(f"{response.status} {response.url}")
-        if response.status >= 500
-        else None,
+        lambda response: (
+            server_errors.append(f"{response.status} {response.url}")
+            if response.status >= 500
+            else None
+        ),
     )
     try:
         # Given a shop with a record, a fan on their phone opens the platform's home page

@@ -61,7 +61,11 @@ def buy(fill_cart, place):
 
 
 def callback_body(
-    payment, *, approved: bool = True, event_id: str | None = None, amount: int | None = None,
+    payment,
+    *,
+    approved: bool = True,
+    event_id: str | None = None,
+    amount: int | None = None,
     currency: str | None = None,
 ) -> bytes:
     """Return a callback body as the card processor writes it for ``payment``."""

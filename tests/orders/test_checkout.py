@@ -7,7 +7,7 @@ from kinfolk.catalog.models import Variant
 from kinfolk.catalog.services import variant_update
 from kinfolk.core.errors import InvalidInput, OutOfStock
 from kinfolk.crm.models import Customer, Interaction
-from kinfolk.orders.models import CartLine, Order, OrderEvent, OrderLine, Payment
+from kinfolk.orders.models import CartLine, Order, OrderLine, Payment
 from kinfolk.shops.services import shipping_zone_create
 from kinfolk.testpay.models import Charge
 
@@ -60,7 +60,11 @@ def test_placing_an_order_takes_stock_empties_the_cart_and_starts_the_payment(
     assert charge.amount == 70000 and charge.merchant_reference == str(payment.pk)
     assert placed.redirect_url == f"/testpay/pay/{charge.pk}/"
     event = order.events.get()
-    assert (event.from_status, event.to_status, event.note) == ("", "awaiting_payment", "Order placed")
+    assert (event.from_status, event.to_status, event.note) == (
+        "",
+        "awaiting_payment",
+        "Order placed",
+    )
 
 
 def test_the_order_keeps_its_prices_when_the_catalogue_changes(shop, variant, buy):
@@ -139,8 +143,12 @@ def test_a_mixed_cart_still_needs_an_address(shop, digital, variant, fill_cart, 
 @pytest.fixture
 def us_address():
     return {
-        "name": "Jamie Doe", "street_address": "1600 Amphitheatre Pkwy", "city": "Mountain View",
-        "country_area": "CA", "postal_code": "94043", "country_code": "US",
+        "name": "Jamie Doe",
+        "street_address": "1600 Amphitheatre Pkwy",
+        "city": "Mountain View",
+        "country_area": "CA",
+        "postal_code": "94043",
+        "country_code": "US",
     }
 
 
@@ -182,7 +190,9 @@ def test_a_zone_naming_a_country_wins_over_the_rest_of_the_world(shop, variant, 
     assert (order.shipping, order.shipping_method) == (9000, "North America")
 
 
-def test_out_of_stock_at_placement_rolls_back_everything(shop, variant, make_product, fill_cart, place):
+def test_out_of_stock_at_placement_rolls_back_everything(
+    shop, variant, make_product, fill_cart, place
+):
     other = make_product(shop, name="Poster", price=5000, stock=4).variants.get()
     cart = fill_cart(shop, (other, 2), (variant, 3))
     variant_update(shop=shop, variant=variant, sku=variant.sku, price=variant.price, stock=1)
@@ -225,9 +235,7 @@ def test_another_shop_s_cart_is_refused(shop, make_shop, variant, fill_cart, pla
     _assert_nothing_stored(cart, variant)
 
 
-def test_the_fan_becomes_a_customer_once_whatever_the_case_of_their_address(
-    shop, variant, buy
-):
+def test_the_fan_becomes_a_customer_once_whatever_the_case_of_their_address(shop, variant, buy):
     buy(shop, (variant, 1), email="Fan@Example.com")
     buy(shop, (variant, 1), email="fan@example.COM")
     customer = Customer.objects.get()
@@ -248,6 +256,5 @@ def test_the_order_remembers_the_fan_s_language(shop, variant, buy):
 
 def test_a_manual_payment_has_no_processor_page(shop, variant, buy):
     placed = buy(shop, (variant, 1), payment_provider="manual")
-    assert placed.redirect_url == "http://127.0.0.1/moonlit/orders/%s/" % placed.order.number
+    assert placed.redirect_url == f"http://127.0.0.1/moonlit/orders/{placed.order.number}/"
     assert placed.payment.reference == "" and not Charge.objects.exists()
-

@@ -83,12 +83,16 @@ def test_the_shipped_email_names_the_carrier_and_the_tracking_number(
     assert kr_address["street_address"] in body
 
 
-def test_each_parcel_gets_its_own_shipped_email(shop, vinyl, make_product, buy, run_tasks, smtp_server):
+def test_each_parcel_gets_its_own_shipped_email(
+    shop, vinyl, make_product, buy, run_tasks, smtp_server
+):
     poster = make_product(shop, name="Poster", price=5000).variants.get()
     order = buy(shop, (vinyl, 1), (poster, 1), payment_provider="manual").order
     order_mark_paid(shop=shop, order=order)
     first_line = order.lines.get(sku=vinyl.sku)
-    order_ship(shop=shop, order=order, carrier="UPS", tracking_number="A1", quantities={first_line.pk: 1})
+    order_ship(
+        shop=shop, order=order, carrier="UPS", tracking_number="A1", quantities={first_line.pk: 1}
+    )
     order_ship(shop=shop, order=order, carrier="UPS", tracking_number="B2")
     run_tasks()
     bodies = [smtp_server.bodies(m) for m in smtp_server.messages]

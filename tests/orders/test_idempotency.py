@@ -46,7 +46,9 @@ def test_keys_are_per_shop(shop, make_shop, make_product, product, fill_cart, pl
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("round_", range(3))
-def test_two_threads_racing_with_the_same_key_place_one_order(shop, product, fill_cart, place, round_):
+def test_two_threads_racing_with_the_same_key_place_one_order(
+    shop, product, fill_cart, place, round_
+):
     # Given one cart and a double-clicked submit arriving on two connections at once
     variant = product.variants.get()
     cart = fill_cart(shop, (variant, 2))

@@ -126,24 +126,36 @@ def _shipped(order) -> dict[str, int]:
     return dict(OrderLine.objects.filter(order=order).values_list("sku", "shipped_quantity"))
 
 
-def test_shipping_in_parcels_goes_partially_shipped_then_shipped(shop, paid_order, vinyl, poster, staff):
+def test_shipping_in_parcels_goes_partially_shipped_then_shipped(
+    shop, paid_order, vinyl, poster, staff
+):
     lines = {line.sku: line for line in paid_order.lines.all()}
     vinyl_line, poster_line = lines[vinyl.sku], lines[poster.sku]
 
     first = order_ship(
-        shop=shop, order=paid_order, carrier="CJ Logistics", tracking_number="111",
-        actor=staff, quantities={vinyl_line.pk: 1},
+        shop=shop,
+        order=paid_order,
+        carrier="CJ Logistics",
+        tracking_number="111",
+        actor=staff,
+        quantities={vinyl_line.pk: 1},
     )
     assert Order.objects.get(pk=paid_order.pk).status == "partially_shipped"
     assert _shipped(paid_order) == {vinyl.sku: 1, poster.sku: 0}
 
     order_ship(
-        shop=shop, order=paid_order, carrier="CJ Logistics", tracking_number="222",
-        actor=staff, quantities={poster_line.pk: 1},
+        shop=shop,
+        order=paid_order,
+        carrier="CJ Logistics",
+        tracking_number="222",
+        actor=staff,
+        quantities={poster_line.pk: 1},
     )
     assert Order.objects.get(pk=paid_order.pk).status == "partially_shipped"
 
-    last = order_ship(shop=shop, order=paid_order, carrier="Korea Post", tracking_number="333", actor=staff)
+    last = order_ship(
+        shop=shop, order=paid_order, carrier="Korea Post", tracking_number="333", actor=staff
+    )
     assert Order.objects.get(pk=paid_order.pk).status == "shipped"
     assert _shipped(paid_order) == {vinyl.sku: 2, poster.sku: 1}
     assert [line.quantity for line in last.lines.all()] == [1]
@@ -167,13 +179,21 @@ def test_shipping_everything_at_once_is_shipped(shop, paid_order, staff):
 def test_more_than_is_left_to_ship_is_refused_and_nothing_changes(shop, paid_order, vinyl, staff):
     line = paid_order.lines.get(sku=vinyl.sku)
     order_ship(
-        shop=shop, order=paid_order, carrier="UPS", tracking_number="1", actor=staff,
+        shop=shop,
+        order=paid_order,
+        carrier="UPS",
+        tracking_number="1",
+        actor=staff,
         quantities={line.pk: 1},
     )
     for quantity in (2, -1):
         with pytest.raises(InvalidInput) as info:
             order_ship(
-                shop=shop, order=paid_order, carrier="UPS", tracking_number="2", actor=staff,
+                shop=shop,
+                order=paid_order,
+                carrier="UPS",
+                tracking_number="2",
+                actor=staff,
                 quantities={line.pk: quantity},
             )
         assert info.value.field == "quantities"
@@ -186,7 +206,11 @@ def test_a_line_of_another_order_cannot_be_shipped(shop, paid_order, vinyl, buy,
     foreign_line = other.lines.get()
     with pytest.raises(InvalidInput):
         order_ship(
-            shop=shop, order=paid_order, carrier="UPS", tracking_number="1", actor=staff,
+            shop=shop,
+            order=paid_order,
+            carrier="UPS",
+            tracking_number="1",
+            actor=staff,
             quantities={foreign_line.pk: 1},
         )
 
@@ -224,7 +248,11 @@ def test_refunding_a_partly_shipped_order_returns_only_what_stayed(
 ):
     line = paid_order.lines.get(sku=vinyl.sku)
     order_ship(
-        shop=shop, order=paid_order, carrier="UPS", tracking_number="1", actor=staff,
+        shop=shop,
+        order=paid_order,
+        carrier="UPS",
+        tracking_number="1",
+        actor=staff,
         quantities={line.pk: 1},
     )
     order_refund(shop=shop, order=paid_order, actor=staff)
@@ -236,7 +264,10 @@ def test_a_shipped_order_is_delivered_then_can_be_refunded(shop, paid_order, sta
     order_mark_delivered(shop=shop, order=paid_order, actor=staff)
     assert Order.objects.get(pk=paid_order.pk).status == "delivered"
     assert _timeline(paid_order) == [
-        "order_placed", "order_paid", "order_shipped", "order_delivered"
+        "order_placed",
+        "order_paid",
+        "order_shipped",
+        "order_delivered",
     ]
     order_refund(shop=shop, order=paid_order, actor=staff)
     assert Order.objects.get(pk=paid_order.pk).status == "refunded"

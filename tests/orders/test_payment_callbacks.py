@@ -53,7 +53,9 @@ def test_a_bad_signature_is_forbidden_and_changes_nothing(placed):
     body = callback_body(placed.payment)
     with pytest.raises(Forbidden):
         payment_callback_handle(
-            provider_code="testpay", body=body, headers=signed_headers(body, secret="not-the-secret")
+            provider_code="testpay",
+            body=body,
+            headers=signed_headers(body, secret="not-the-secret"),
         )
     with pytest.raises(Forbidden):
         payment_callback_handle(provider_code="testpay", body=body, headers={})
@@ -73,7 +75,9 @@ def test_a_body_changed_after_signing_is_forbidden(placed):
 def test_the_http_endpoint_answers_403_to_a_bad_signature(placed):
     body = callback_body(placed.payment)
     response = Client().post(
-        CALLBACK_URL, data=body, content_type="application/json",
+        CALLBACK_URL,
+        data=body,
+        content_type="application/json",
         headers={"Testpay-Signature": "t=1,v1=deadbeef"},
     )
     assert response.status_code == 403
@@ -96,7 +100,9 @@ def test_the_http_endpoint_refuses_get_and_unknown_providers(placed):
     assert Client().get(CALLBACK_URL).status_code == 405
     body = callback_body(placed.payment)
     response = Client().post(
-        "/payments/paypal/callback/", data=body, content_type="application/json",
+        "/payments/paypal/callback/",
+        data=body,
+        content_type="application/json",
         headers=signed_headers(body),
     )
     assert response.status_code == 400
@@ -114,9 +120,7 @@ def test_a_malformed_but_signed_body_is_forbidden(placed):
         payment_callback_handle(provider_code="testpay", body=body, headers=signed_headers(body))
 
 
-@pytest.mark.parametrize(
-    "change", [{"amount": 1}, {"currency": "USD"}], ids=["amount", "currency"]
-)
+@pytest.mark.parametrize("change", [{"amount": 1}, {"currency": "USD"}], ids=["amount", "currency"])
 def test_an_amount_mismatch_leaves_the_order_unpaid(placed, deliver_callback, change):
     assert deliver_callback(placed.payment, **change) == "amount_mismatch"
     order = _order(placed)
@@ -140,9 +144,7 @@ def test_a_second_approval_with_a_new_event_id_is_ignored(placed, deliver_callba
     assert Payment.objects.filter(order=placed.order, status="approved").count() == 1
 
 
-def test_a_declined_payment_cancels_the_order_and_gives_stock_back(
-    placed, vinyl, deliver_callback
-):
+def test_a_declined_payment_cancels_the_order_and_gives_stock_back(placed, vinyl, deliver_callback):
     assert _stock(vinyl) == 3
     assert deliver_callback(placed.payment, approved=False) == "declined"
     order = _order(placed)
@@ -174,10 +176,14 @@ def test_a_callback_for_an_order_staff_cancelled_is_ignored(shop, placed, vinyl,
 def test_a_callback_for_an_unknown_payment_is_recorded_and_changes_nothing(placed):
     body = json.dumps(
         {
-            "id": "evt_unknown", "type": "charge.approved", "created": 0,
+            "id": "evt_unknown",
+            "type": "charge.approved",
+            "created": 0,
             "charge": {"id": "no-such-charge", "amount": 1, "currency": "KRW"},
         }
     ).encode()
-    outcome = payment_callback_handle(provider_code="testpay", body=body, headers=signed_headers(body))
+    outcome = payment_callback_handle(
+        provider_code="testpay", body=body, headers=signed_headers(body)
+    )
     assert outcome == "unknown_payment"
     assert _order(placed).status == "awaiting_payment"

@@ -16,8 +16,11 @@ def test_a_card_payment_reaches_the_shop_by_signed_callback(
     settings.TESTPAY_CALLBACK_BASE = live_server.url
     placed = buy(shop, (product.variants.get(), 1))
     charge_pay(
-        charge_id=placed.payment.reference, card_number="4242 4242 4242 4242", expiry="12/34",
-        cvc="123", name="Kim Minji",
+        charge_id=placed.payment.reference,
+        card_number="4242 4242 4242 4242",
+        expiry="12/34",
+        cvc="123",
+        name="Kim Minji",
     )
     # The worker delivers the callback; the server, in this process, queues the e-mail that the
     # same drain then sends.
@@ -36,8 +39,11 @@ def test_a_declined_card_cancels_the_order(shop, product, buy, live_server, sett
     settings.TESTPAY_CALLBACK_BASE = live_server.url
     placed = buy(shop, (product.variants.get(), 2))
     charge_pay(
-        charge_id=placed.payment.reference, card_number="4000 0000 0000 0002", expiry="12/34",
-        cvc="123", name="Kim Minji",
+        charge_id=placed.payment.reference,
+        card_number="4000 0000 0000 0002",
+        expiry="12/34",
+        cvc="123",
+        name="Kim Minji",
     )
     run_tasks()
     assert Order.objects.get(pk=placed.order.pk).status == "cancelled"

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def _create(owner, **overrides):
     arguments = {
-        "slug": "garage-drones", "name": "Garage Drones", "currency": "usd",
-        "time_zone": "America/Chicago", "country": "us", "owner": owner,
+        "slug": "garage-drones",
+        "name": "Garage Drones",
+        "currency": "usd",
+        "time_zone": "America/Chicago",
+        "country": "us",
+        "owner": owner,
     }
     return shop_create(**{**arguments, **overrides})
 
@@ -66,7 +70,11 @@ def test_negative_rates_are_refused(shop):
 
 def test_free_shipping_starts_exactly_at_the_threshold(shop):
     # The fixture's domestic zone: 3,000 KRW, free from 60,000 KRW.
-    assert shipping_rate_for(shop=shop, country="KR", subtotal=Money(59999, "KRW"))[1] == Money(3000, "KRW")
-    assert shipping_rate_for(shop=shop, country="KR", subtotal=Money(60000, "KRW"))[1] == Money(0, "KRW")
+    assert shipping_rate_for(shop=shop, country="KR", subtotal=Money(59999, "KRW"))[1] == Money(
+        3000, "KRW"
+    )
+    assert shipping_rate_for(shop=shop, country="KR", subtotal=Money(60000, "KRW"))[1] == Money(
+        0, "KRW"
+    )
     zone, price = shipping_rate_for(shop=shop, country="JP", subtotal=Money(10**9, "KRW"))
     assert (zone.name, price) == ("World", Money(15000, "KRW"))

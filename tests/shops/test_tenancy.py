@@ -43,8 +43,12 @@ def buy_in(make_shop, make_product, kr_address):
         cart = cart_get_or_create(shop=shop, token=None)
         cart_add(shop=shop, cart=cart, variant_id=product.variants.get().pk)
         order = order_place(
-            shop=shop, cart=cart, email="fan@example.com", address=kr_address,
-            payment_provider="manual", idempotency_key=f"{slug}-1",
+            shop=shop,
+            cart=cart,
+            email="fan@example.com",
+            address=kr_address,
+            payment_provider="manual",
+            idempotency_key=f"{slug}-1",
             return_url_for=lambda order: "http://127.0.0.1/",
         ).order
         return shop, product, order
@@ -53,7 +57,7 @@ def buy_in(make_shop, make_product, kr_address):
 
 
 def test_a_shop_s_order_lookup_never_finds_another_shop_s_order(north, south):
-    (north_shop, _, north_order), (south_shop, _, south_order) = north, south
+    (north_shop, _, north_order), (south_shop, _, _south_order) = north, south
     assert order_get_for_shop(shop=north_shop, number=north_order.number) == north_order
     with pytest.raises(NotFound):
         order_get_for_shop(shop=south_shop, number=north_order.number)
@@ -71,7 +75,9 @@ def test_the_same_order_number_in_two_shops_stays_apart(north, south):
 
 def test_a_fan_sees_an_order_with_its_token_and_not_otherwise(north, south):
     (north_shop, _, order), (south_shop, _, _) = north, south
-    assert order_get_for_fan(shop=north_shop, number=order.number, token=order.access_token) == order
+    assert (
+        order_get_for_fan(shop=north_shop, number=order.number, token=order.access_token) == order
+    )
     for token in ("", "wrong", order.access_token[:-1], order.access_token + "x"):
         with pytest.raises(NotFound):
             order_get_for_fan(shop=north_shop, number=order.number, token=token)
@@ -98,8 +104,13 @@ def buy_as(kr_address):
         cart = cart_get_or_create(shop=shop, token=None)
         cart_add(shop=shop, cart=cart, variant_id=product.variants.get().pk)
         return order_place(
-            shop=shop, cart=cart, email=account.email, address=kr_address,
-            payment_provider="manual", idempotency_key="as-1", account=account,
+            shop=shop,
+            cart=cart,
+            email=account.email,
+            address=kr_address,
+            payment_provider="manual",
+            idempotency_key="as-1",
+            account=account,
             return_url_for=lambda order: "http://127.0.0.1/",
         ).order
 
@@ -107,7 +118,7 @@ def buy_as(kr_address):
 
 
 def test_staff_product_lookups_stay_in_their_shop(north, south):
-    (north_shop, north_product, _), (south_shop, south_product, _) = north, south
+    (north_shop, north_product, _), (_south_shop, south_product, _) = north, south
     assert product_get_for_staff(shop=north_shop, product_id=north_product.pk) == north_product
     with pytest.raises(NotFound):
         product_get_for_staff(shop=north_shop, product_id=south_product.pk)
@@ -123,7 +134,7 @@ def test_storefront_product_lookups_stay_in_their_shop(north, south):
 
 
 def test_staff_reach_only_the_shops_they_belong_to(north, south, make_user):
-    (north_shop, _, _), (south_shop, _, _) = north, south
+    (north_shop, _, _), (_south_shop, _, _) = north, south
     owner = north_shop.memberships.get().user
     assert access_shop(user=owner, slug="north") == north_shop
     with pytest.raises(NotFound):

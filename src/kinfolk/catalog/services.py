@@ -26,7 +26,9 @@ def _clean(obj, *, exclude: list[str] | None = None) -> None:
         obj.full_clean(exclude=exclude, validate_unique=True)
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise InvalidInput(" ".join(messages), field=None if field == "__all__" else field) from None
+        raise InvalidInput(
+            " ".join(messages), field=None if field == "__all__" else field
+        ) from None
 
 
 def _unique_slug(shop: Shop, name: str, exclude_pk: int | None = None) -> str:
@@ -67,8 +69,12 @@ def product_create(
     _clean(product)
     product.save()
     variant_create(
-        shop=shop, product=product, sku=sku or f"{product.slug[:50]}-{product.pk}",
-        name=variant_name, price=price, stock=stock,
+        shop=shop,
+        product=product,
+        sku=sku or f"{product.slug[:50]}-{product.pk}",
+        name=variant_name,
+        price=price,
+        stock=stock,
     )
     return product
 

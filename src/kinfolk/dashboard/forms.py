@@ -55,12 +55,10 @@ def price_initial(amount: int, currency: str) -> str:
     return str(Money(amount, currency).to_decimal())
 
 
-def add_service_error(form: forms.Form, exc: KinfolkError, *, rename: dict | None = None) -> None:
+def add_service_error(form: forms.Form, exc: KinfolkError) -> None:
     """Put a service error next to the fields it names, or above the form when it names none."""
-    rename = rename or {}
     errors = exc.errors or {None: exc.message}
     for field, message in errors.items():
-        field = rename.get(field, field)
         form.add_error(field if field in form.fields else None, str(message))
 
 

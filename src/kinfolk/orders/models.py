@@ -132,7 +132,9 @@ class Order(models.Model):
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
 
-    def transition_to(self, status: str, *, actor=None, actor_label: str = "", note: str = "") -> None:
+    def transition_to(
+        self, status: str, *, actor=None, actor_label: str = "", note: str = ""
+    ) -> None:
         """Move to ``status`` and record who, when and why; raise InvalidTransition if not allowed.
 
         The caller holds the row lock (select_for_update) and saves the order.
@@ -140,7 +142,10 @@ class Order(models.Model):
         if not self.can_transition_to(status):
             raise InvalidTransition(
                 _("An order that is %(from)s cannot become %(to)s.")
-                % {"from": self.get_status_display().lower(), "to": self.Status(status).label.lower()}
+                % {
+                    "from": self.get_status_display().lower(),
+                    "to": self.Status(status).label.lower(),
+                }
             )
         previous, self.status = self.status, status
         OrderEvent.objects.create(
@@ -170,7 +175,9 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="orderline_quantity_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(shipped_quantity__lte=models.F("quantity")),
                 name="orderline_not_overshipped",
@@ -241,7 +248,9 @@ class PaymentCallback(models.Model):
 
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=64)
-    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, related_name="callbacks")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, related_name="callbacks"
+    )
     payload = models.JSONField()
     outcome = models.CharField(max_length=40)
     received_at = models.DateTimeField()
@@ -275,7 +284,9 @@ class ShipmentLine(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="shipmentline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="shipmentline_quantity_positive"
+            ),
         ]
 
 

@@ -102,11 +102,24 @@ def country_name(code: str) -> str:
 
 @lru_cache(maxsize=512)
 def address_spec(country_code: str) -> AddressSpec:
-    """Return the form's shape for ``country_code`` (a generic form for an unknown code)."""
-    code = country_code if country_code in _known_codes() else "ZZ"
-    rules = address_rules(code)
-    labels = {key: _LABELS.get(value, value) for key, value in field_labels(code).items()}
-    labels.update({"name": _("Full name"), "street_address": _("Street address")})
+    """Return the form's shape for ``country_code`` (a generic form before a country is chosen)."""
+    base = {"name": _("Full name"), "street_address": _("Street address")}
+    if country_code not in _known_codes():
+        return AddressSpec(
+            country_code="",
+            labels={
+                **base,
+                "city": _("City"),
+                "country_area": _("Region"),
+                "postal_code": _("Postal code"),
+            },
+            shows=frozenset({"city", "country_area", "postal_code"}),
+            required=frozenset({"street_address", "city"}),
+            region_choices=(),
+            postal_example="",
+        )
+    rules = address_rules(country_code)
+    labels = {key: _LABELS.get(value, value) for key, value in field_labels(country_code).items()}
     shows = frozenset(
         field for field in ("city", "country_area", "postal_code") if field in rules.allowed_fields
     )
@@ -115,8 +128,8 @@ def address_spec(country_code: str) -> AddressSpec:
         # Each region comes several times (Latin name, local abbreviation): keep its first name.
         choices.setdefault(value, label)
     return AddressSpec(
-        country_code=code,
-        labels=labels,
+        country_code=country_code,
+        labels={**base, **labels},
         shows=shows,
         required=frozenset(rules.required_fields),
         region_choices=tuple(choices.items()),

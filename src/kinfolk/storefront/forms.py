@@ -54,9 +54,9 @@ class SignupForm(AccessibleErrorsMixin, forms.Form):
     shop = forms.CharField(required=False, widget=forms.HiddenInput, max_length=50)
     next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
 
-    def full_clean(self) -> None:
-        super().full_clean()
-        if "password1" in self.errors or "password2" in self.errors:
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        if field in {"password1", "password2"}:
             # A rejected password is typed afresh; everything else stays as typed.
             for name in ("password1", "password2"):
                 self.fields[name].widget.render_value = False

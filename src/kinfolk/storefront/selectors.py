@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.catalog.selectors import products_active
-from kinfolk.orders.models import CartLine, Order, Payment
+from kinfolk.orders.models import CartLine, Order, Payment, PaymentCallback
 from kinfolk.orders.selectors import Quote
 from kinfolk.shops.models import Shop
 
@@ -110,15 +110,11 @@ def shop_for_order_page(*, slug: str) -> Shop | None:
 
 
 def order_declined(order: Order) -> bool:
-    """Return whether the order was cancelled because its payment was declined."""
+    """Return whether the order was cancelled because the provider declined its payment (and not,
+    say, by the shop's staff)."""
     if order.status != Order.Status.CANCELLED:
         return False
-    payments = list(order.payments.all())
-    return (
-        bool(payments)
-        and payments[-1].status == Payment.Status.DECLINED
-        and not any(payment.status == Payment.Status.APPROVED for payment in payments)
-    )
+    return PaymentCallback.objects.filter(payment__order=order, outcome="declined").exists()
 
 
 def order_payment_url(order: Order) -> str:

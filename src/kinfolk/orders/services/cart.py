@@ -46,6 +46,9 @@ def cart_add(*, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1) -> C
     if cart.shop_id != shop.pk:
         raise NotFound("No such cart.")
     variant = variant_get_buyable(shop=shop, variant_id=variant_id)
+    # The cart's row before its lines, the order checkout locks them in: no deadlock between an
+    # add in one tab and a checkout in another.
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
     line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if quantity < 1:

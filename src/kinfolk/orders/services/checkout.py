@@ -41,7 +41,9 @@ def _existing(shop: Shop, idempotency_key: str) -> PlacedOrder | None:
     if order is None:
         return None
     payment = order.payments.order_by("-created_at").first()
-    return PlacedOrder(order=order, payment=payment, redirect_url=payment.redirect_url, created=False)
+    return PlacedOrder(
+        order=order, payment=payment, redirect_url=payment.redirect_url, created=False
+    )
 
 
 def _validate(
@@ -78,13 +80,11 @@ def _validate(
             quote = cart_quote(shop=shop, cart=cart, country=clean_address["country_code"])
         except InvalidInput as exc:
             # No shipping zone covers the country: the fan fixes it in the address's country.
-            raise InvalidInput(
-                exc.message, field="country_code", code="no_shipping_zone"
-            ) from None
+            raise InvalidInput(exc.message, field="country_code", code="no_shipping_zone") from None
     if expected_total is not None and expected_total != quote.total.amount:
         raise InvalidInput(
-            "The total is now %s. Please check your order and confirm again."
-            % format_money(quote.total.amount, shop.currency),
+            f"The total is now {format_money(quote.total.amount, shop.currency)}. "
+            "Please check your order and confirm again.",
             field="expected_total",
             code="total_changed",
         )
@@ -120,8 +120,13 @@ def order_place(
         return existing
     try:
         return _place(
-            shop=shop, cart=cart, email=email, address=address, payment_provider=payment_provider,
-            idempotency_key=idempotency_key, return_url_for=return_url_for,
+            shop=shop,
+            cart=cart,
+            email=email,
+            address=address,
+            payment_provider=payment_provider,
+            idempotency_key=idempotency_key,
+            return_url_for=return_url_for,
             expected_total=expected_total,
             account=account if account is not None and account.is_authenticated else None,
             language=language,
@@ -136,8 +141,17 @@ def order_place(
 
 @transaction.atomic
 def _place(
-    *, shop, cart, email, address, payment_provider, idempotency_key, return_url_for,
-    expected_total, account, language,
+    *,
+    shop,
+    cart,
+    email,
+    address,
+    payment_provider,
+    idempotency_key,
+    return_url_for,
+    expected_total,
+    account,
+    language,
 ) -> PlacedOrder:
     # Submits of one cart queue here: a second one that waited sees the first one's order instead
     # of the cart that order has just emptied.
@@ -150,16 +164,32 @@ def _place(
     )
     provider = get_provider(payment_provider)
     return _create(
-        shop=shop, cart=cart, email=email, address=clean_address, quote=quote,
-        provider=provider, idempotency_key=idempotency_key, return_url_for=return_url_for,
-        account=account, language=language,
+        shop=shop,
+        cart=cart,
+        email=email,
+        address=clean_address,
+        quote=quote,
+        provider=provider,
+        idempotency_key=idempotency_key,
+        return_url_for=return_url_for,
+        account=account,
+        language=language,
     )
 
 
 @transaction.atomic
 def _create(
-    *, shop, cart, email, address, quote: Quote, provider, idempotency_key, return_url_for,
-    account, language,
+    *,
+    shop,
+    cart,
+    email,
+    address,
+    quote: Quote,
+    provider,
+    idempotency_key,
+    return_url_for,
+    account,
+    language,
 ) -> PlacedOrder:
     now = clock.now()
     customer = customer_get_or_create(
@@ -189,12 +219,21 @@ def _create(
     OrderLine.objects.bulk_create([_order_line(order, line) for line in quote.lines])
     stock_take(shop=shop, items=[(line.variant_id, line.quantity) for line in quote.lines])
     OrderEvent.objects.create(
-        order=order, to_status=order.status, actor=account, actor_label=email, created_at=now,
+        order=order,
+        to_status=order.status,
+        actor=account,
+        actor_label=email,
+        created_at=now,
         note="Order placed",
     )
     payment = Payment(
-        shop=shop, order=order, provider=provider.code, amount=order.total,
-        currency=order.currency, created_at=now, updated_at=now,
+        shop=shop,
+        order=order,
+        provider=provider.code,
+        amount=order.total,
+        currency=order.currency,
+        created_at=now,
+        updated_at=now,
     )
     payment.save()
     return_url = return_url_for(order)
@@ -207,14 +246,21 @@ def _create(
     )
     payment.save(update_fields=["reference", "redirect_url"])
     interaction_record(
-        shop=shop, customer=customer, kind=Interaction.Kind.ORDER_PLACED,
-        source=Interaction.Source.STOREFRONT, occurred_at=now, subject_type="order",
-        subject_id=order.number, data={"total": order.total, "currency": order.currency},
+        shop=shop,
+        customer=customer,
+        kind=Interaction.Kind.ORDER_PLACED,
+        source=Interaction.Source.STOREFRONT,
+        occurred_at=now,
+        subject_type="order",
+        subject_id=order.number,
+        data={"total": order.total, "currency": order.currency},
     )
     CartLine.objects.filter(cart=cart).delete()
     if provider.code == "manual":
         transaction.on_commit(lambda: tasks.send_order_email(order.pk, "placed"))
-    return PlacedOrder(order=order, payment=payment, redirect_url=payment.redirect_url, created=True)
+    return PlacedOrder(
+        order=order, payment=payment, redirect_url=payment.redirect_url, created=True
+    )
 
 
 def _order_line(order: Order, line: CartLine) -> OrderLine:

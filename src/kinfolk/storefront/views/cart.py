@@ -35,7 +35,7 @@ from kinfolk.storefront.views.shop_request import (
 )
 
 # Longest input kept and shown back; anything longer is not a quantity anyway.
-_TYPED_MAX = 20
+_TYPED_MAX = 40
 
 
 def _cart_context(
