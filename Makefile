@@ -35,7 +35,7 @@ venv-test:
 	@bash scripts/bootstrap.sh test
 
 system-deps:
-	@bash scripts/system-deps.sh chromium
+	@bash scripts/system-deps.sh chromium fonts
 
 clean:
 	rm -rf $(VENV) .pytest_cache src/kinfolk.egg-info

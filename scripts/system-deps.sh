@@ -3,6 +3,7 @@
 # not run as root):
 #
 #   scripts/system-deps.sh            # chromium: the browser the test suite drives with Playwright
+#   scripts/system-deps.sh fonts      # fonts-noto-cjk: Korean glyphs in the browser's screenshots
 #   scripts/system-deps.sh venv       # python3-venv: Python's venv module with pip (bootstrap.sh)
 set -euo pipefail
 
@@ -10,8 +11,9 @@ packages=()
 for need in "${@:-chromium}"; do
     case "$need" in
         chromium) [ -x /usr/bin/chromium ] || packages+=(chromium) ;;
+        fonts) [ -d /usr/share/fonts/opentype/noto ] || packages+=(fonts-noto-cjk) ;;
         venv) packages+=(python3-venv) ;;
-        *) printf 'error: unknown dependency %s (known: chromium, venv)\n' "$need" >&2; exit 2 ;;
+        *) printf 'error: unknown dependency %s (known: chromium, fonts, venv)\n' "$need" >&2; exit 2 ;;
     esac
 done
 [ "${#packages[@]}" -eq 0 ] && exit 0

@@ -7,12 +7,17 @@ import socket
 
 import pytest
 from django.core import mail
+from hypothesis import settings as hypothesis_settings
 
 from kinfolk.accounts.models import User
 from kinfolk.catalog.services import product_create
 from kinfolk.shops.services import shipping_zone_create, shop_create
 
 _serial = itertools.count(1)
+
+# No example database in the work tree, and no deadline: a loaded CI machine is slow, not wrong.
+hypothesis_settings.register_profile("kinfolk", database=None, deadline=None)
+hypothesis_settings.load_profile("kinfolk")
 
 
 @pytest.fixture

@@ -150,3 +150,13 @@ def test_header_has_cart_account_and_language_switch(client, shop, product, add_
     assert 'action="/i18n/setlang/"' in html
     assert f'name="next" value="/{shop.slug}/p/{product.slug}/"' in html
     assert "한국어" in html
+
+
+def test_the_500_page_renders_without_the_database(rf, django_assert_num_queries):
+    from kinfolk.core.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()

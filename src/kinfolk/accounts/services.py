@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kinfolk.accounts.models import User, normalize_email
-from kinfolk.accounts.tokens import confirm_token_read
+from kinfolk.accounts.tokens import confirm_token_read, email_matches
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 
@@ -77,12 +77,8 @@ def user_confirm_email(*, token: str) -> User:
     Raises InvalidInput when the link is expired or not valid, or was already used.
     """
     payload = confirm_token_read(token)
-    user = (
-        User.objects.select_for_update()
-        .filter(pk=payload["u"], email__iexact=str(payload.get("e", "")))
-        .first()
-    )
-    if user is None:
+    user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+    if user is None or not email_matches(payload, user.email):
         raise InvalidInput(_("This link is not valid."), code="bad_token")
     if user.email_confirmed_at is not None:
         # A used link must not keep working as a way to log in.
