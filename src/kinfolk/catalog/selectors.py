@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from django.utils.translation import gettext as _
+
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.core.errors import NotFound
 from kinfolk.shops.models import Shop
@@ -24,7 +26,7 @@ def product_get_active(*, shop: Shop, slug: str) -> Product:
     """Return the active product ``slug`` of ``shop`` or raise NotFound."""
     product = products_active(shop=shop).filter(slug=slug).first()
     if product is None:
-        raise NotFound("This product is not available.")
+        raise NotFound(_("This product is not available."))
     return product
 
 
@@ -36,7 +38,7 @@ def variant_get_buyable(*, shop: Shop, variant_id: int) -> Variant:
         .first()
     )
     if variant is None:
-        raise NotFound("This item is not available.")
+        raise NotFound(_("This item is not available."))
     return variant
 
 
@@ -51,5 +53,5 @@ def products_for_staff(*, shop: Shop, status: str | None = None) -> QuerySet[Pro
 def product_get_for_staff(*, shop: Shop, product_id: int) -> Product:
     product = products_for_staff(shop=shop).filter(pk=product_id).first()
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     return product

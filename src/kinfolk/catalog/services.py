@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from kinfolk.catalog.markdown import render_markdown
@@ -83,11 +84,11 @@ def product_create(
 def product_update(*, shop: Shop, product: Product, **fields) -> Product:
     """Change a product's name, kind, status, description or slug."""
     if product.shop_id != shop.pk:
-        raise InvalidInput("This product belongs to another shop.")
+        raise InvalidInput(_("This product belongs to another shop."))
     allowed = {"name", "kind", "status", "description", "slug", "position"}
     unknown = set(fields) - allowed
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.")
+        raise InvalidInput(_("Cannot change %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     for key, value in fields.items():
         setattr(product, key, value)
     if "description" in fields:
@@ -109,9 +110,9 @@ def variant_create(
 ) -> Variant:
     """Add a variant to ``product``."""
     if product.shop_id != shop.pk:
-        raise InvalidInput("This product belongs to another shop.")
+        raise InvalidInput(_("This product belongs to another shop."))
     if Variant.objects.filter(shop=shop, sku=sku).exists():
-        raise InvalidInput("Another variant already uses this SKU.", field="sku")
+        raise InvalidInput(_("Another variant already uses this SKU."), field="sku")
     variant = Variant(shop=shop, product=product, sku=sku, name=name, price=price, stock=stock)
     _validate_variant(variant)
     variant.save()
@@ -124,9 +125,9 @@ def variant_update(
 ) -> Variant:
     """Change a variant's SKU, option name, price or stock."""
     if variant.shop_id != shop.pk:
-        raise InvalidInput("This variant belongs to another shop.")
+        raise InvalidInput(_("This variant belongs to another shop."))
     if Variant.objects.filter(shop=shop, sku=sku).exclude(pk=variant.pk).exists():
-        raise InvalidInput("Another variant already uses this SKU.", field="sku")
+        raise InvalidInput(_("Another variant already uses this SKU."), field="sku")
     variant.sku, variant.price, variant.name, variant.stock = sku, price, name, stock
     _validate_variant(variant)
     variant.save()
@@ -135,30 +136,30 @@ def variant_update(
 
 def _validate_variant(variant: Variant) -> None:
     if variant.price is None or variant.price < 0:
-        raise InvalidInput("Enter a price of zero or more.", field="price")
+        raise InvalidInput(_("Enter a price of zero or more."), field="price")
     if variant.stock is not None and variant.stock < 0:
-        raise InvalidInput("Stock cannot be negative.", field="stock")
+        raise InvalidInput(_("Stock cannot be negative."), field="stock")
     if not variant.sku.strip():
-        raise InvalidInput("Enter a SKU.", field="sku")
+        raise InvalidInput(_("Enter a SKU."), field="sku")
 
 
 def _verified_image_format(upload: UploadedFile) -> str:
     """Decode the upload with Pillow and return its format; raise InvalidInput if it is no image."""
     if upload.size and upload.size > MAX_IMAGE_BYTES:
-        raise InvalidInput("Images can be at most 10 MB.", field="image")
+        raise InvalidInput(_("Images can be at most 10 MB."), field="image")
     try:
         upload.seek(0)
         with Image.open(upload) as img:
             fmt = img.format
             if img.width * img.height > MAX_IMAGE_PIXELS:
-                raise InvalidInput("This image has too many pixels.", field="image")
+                raise InvalidInput(_("This image has too many pixels."), field="image")
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("This file is not an image we can read.", field="image") from None
+        raise InvalidInput(_("This file is not an image we can read."), field="image") from None
     finally:
         upload.seek(0)
     if fmt not in ALLOWED_IMAGE_FORMATS:
-        raise InvalidInput("Use a JPEG, PNG, WebP or GIF image.", field="image")
+        raise InvalidInput(_("Use a JPEG, PNG, WebP or GIF image."), field="image")
     return fmt
 
 
@@ -168,7 +169,7 @@ def product_image_add(
 ) -> ProductImage:
     """Attach an image to a product after decoding it to prove it is one."""
     if product.shop_id != shop.pk:
-        raise InvalidInput("This product belongs to another shop.")
+        raise InvalidInput(_("This product belongs to another shop."))
     _verified_image_format(upload)
     position = product.images.count()
     image = ProductImage(shop=shop, product=product, alt=alt, position=position)
@@ -186,7 +187,7 @@ def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
     """
     for variant_id, quantity in sorted(items):
         if quantity <= 0:
-            raise InvalidInput("Quantities must be at least 1.", field="quantity")
+            raise InvalidInput(_("Quantities must be at least 1."), field="quantity")
         taken = Variant.objects.filter(
             pk=variant_id, shop=shop, stock__isnull=False, stock__gte=quantity
         ).update(stock=F("stock") - quantity)
@@ -194,12 +195,14 @@ def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
             continue
         variant = Variant.objects.select_related("product").filter(pk=variant_id, shop=shop).first()
         if variant is None:
-            raise InvalidInput("This item is no longer available.")
+            raise InvalidInput(_("This item is no longer available."))
         if variant.stock is None:
             continue  # unlimited
         if variant.stock == 0:
-            raise OutOfStock(f"{variant} is sold out.")
-        raise OutOfStock(f"Only {variant.stock} of {variant} left.")
+            raise OutOfStock(_("%(item)s is sold out.") % {"item": variant})
+        raise OutOfStock(
+            _("Only %(count)s of %(item)s left.") % {"count": variant.stock, "item": variant}
+        )
 
 
 def stock_return(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:

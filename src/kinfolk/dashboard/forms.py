@@ -221,7 +221,12 @@ class ShipForm(forms.Form):
 
     def __init__(self, *args, lines: Iterable[OrderLine], **kwargs):
         super().__init__(*args, **kwargs)
-        self.lines = [line for line in lines if line.quantity > line.shipped_quantity]
+        # Digital lines are delivered by download; only physical lines go in a parcel.
+        self.lines = [
+            line
+            for line in lines
+            if line.quantity > line.shipped_quantity and line.product_kind != "digital"
+        ]
         for line in self.lines:
             left = line.quantity - line.shipped_quantity
             self.fields[self.line_field(line)] = forms.IntegerField(

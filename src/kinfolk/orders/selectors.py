@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from kinfolk.catalog.models import ProductImage
 from kinfolk.core.errors import NotFound
@@ -110,9 +110,10 @@ def orders_for_shop(*, shop: Shop, status: str | None = None) -> QuerySet[Order]
 
 
 def orders_for_account(*, account) -> QuerySet[Order]:
-    """Return a fan's orders across every shop, newest first."""
+    """Return a fan's orders across every shop, newest first, including guest orders placed
+    with their address before they had an account (linked through the shop's customer record)."""
     return (
-        Order.objects.filter(account=account)
+        Order.objects.filter(Q(account=account) | Q(customer__account=account))
         .select_related("shop")
         .prefetch_related("lines")
     )

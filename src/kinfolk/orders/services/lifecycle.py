@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from kinfolk.catalog.models import Product
 from kinfolk.catalog.services import stock_return
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
@@ -119,7 +120,13 @@ def order_ship(
         errors["tracking_number"] = "Enter the tracking number."
     if errors:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
-    lines = {line.pk: line for line in OrderLine.objects.select_for_update().filter(order=order)}
+    # Digital lines are delivered by download, not in a parcel: only physical lines are shipped.
+    lines = {
+        line.pk: line
+        for line in OrderLine.objects.select_for_update()
+        .filter(order=order)
+        .exclude(product_kind=Product.Kind.DIGITAL)
+    }
     if quantities is None:
         quantities = {pk: line.quantity - line.shipped_quantity for pk, line in lines.items()}
     quantities = {pk: q for pk, q in quantities.items() if q}
