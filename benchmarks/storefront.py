@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -120,6 +121,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: have Linux stop gunicorn if the benchmark itself is killed."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Server:
     """gunicorn serving Kinfolk in its own process group, stopped (and if need be killed) at exit."""
 
@@ -154,7 +163,12 @@ class Server:
             command.append("--no-control-socket")
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(
-                command, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 (this process runs no threads yet)
             )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -446,7 +460,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fans", type=int, default=2000)
     parser.add_argument("--orders", type=int, default=10000)
     parser.add_argument("--data-dir", help="reuse this data folder (default: a new temporary one)")
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the temporary data folder (and server log)"
+    )
     return parser.parse_args(argv)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # The same way out as Ctrl-C: the finally blocks stop the server.
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -477,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     plan, vendor, paths, charge_payload = prepare_catalogue(base)
     plan.physical_every = options.physical_every
     server = Server(env, port, options, data_dir / "gunicorn.log")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         server.start()
         server.wait_ready()
@@ -493,6 +516,10 @@ def main(argv: list[str] | None = None) -> int:
         concurrency=options.concurrency,
         demo_seconds=round(demo_seconds, 1),
     )
+    if options.data_dir or options.keep_data or any(result["server_errors"].values()):
+        log(f"server log: {data_dir / 'gunicorn.log'}")
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0
 
@@ -506,20 +533,28 @@ async def load(base: str, plan: Plan, paths: list[str], charge_payload, options)
         await warm.run(count=c, seconds=s, concurrency=c)
     finally:
         await warm.processor.aclose()
+    # The load generator shares the machine with the server: its CPU time says how much.
+    client_cpu = {}
     log("phase 1: health")
+    cpu = time.process_time()
     health, health_s = await get_loop(
         base, ["/health/"], count=options.health_requests, seconds=s, concurrency=c, step="health"
     )
+    client_cpu["health"] = (time.process_time() - cpu) / health_s
     log("phase 2: product pages")
+    cpu = time.process_time()
     product, product_s = await get_loop(
         base, paths, count=options.product_requests, seconds=s, concurrency=c, step="product_page"
     )
+    client_cpu["product_page"] = (time.process_time() - cpu) / product_s
     log("phase 3: purchases")
+    cpu = time.process_time()
     buyer = Purchaser(base, plan, charge_payload, c)
     try:
         buy_s = await buyer.run(count=options.purchases, seconds=s, concurrency=c)
     finally:
         await buyer.processor.aclose()
+    client_cpu["purchase"] = (time.process_time() - cpu) / buy_s
     health_rps = len(health.latencies["health"]) / health_s
     product_rps = len(product.latencies["product_page"]) / product_s
     page = product.summary("product_page")
@@ -545,6 +580,8 @@ async def load(base: str, plan: Plan, paths: list[str], charge_payload, options)
         "purchase_seconds": round(buy_s, 1),
         "errors": errors,
         "server_errors": server_errors,
+        # Cores the load generator kept busy (1.0 = one core), per phase.
+        "client_cpu_cores": {k: round(v, 2) for k, v in client_cpu.items()},
         "targets": {
             "product_page_at_least_half_of_health": ratio >= 0.5,
             "product_page_p99_at_most_100ms": page.get("p99_ms", 1e9) <= 100,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage, Variant

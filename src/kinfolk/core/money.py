@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput
 
@@ -26,7 +27,9 @@ def known_currencies() -> frozenset[str]:
 def currency_exponent(currency: str) -> int:
     """Return the number of minor-unit digits of ``currency`` (0 for KRW and JPY, 2 for USD)."""
     if currency not in known_currencies():
-        raise InvalidInput(f"Unknown currency {currency!r}.", field="currency")
+        raise InvalidInput(
+            _("Unknown currency %(currency)r.") % {"currency": currency}, field="currency"
+        )
     return get_currency_precision(currency)
 
 
@@ -53,13 +56,15 @@ class Money:
         try:
             decimal = Decimal(str(value).strip().replace(",", ""))
         except InvalidOperation:
-            raise InvalidInput("Enter an amount such as 12.50.", field="amount") from None
+            raise InvalidInput(_("Enter an amount such as 12.50."), field="amount") from None
         if not decimal.is_finite():
-            raise InvalidInput("Enter an amount such as 12.50.", field="amount")
+            raise InvalidInput(_("Enter an amount such as 12.50."), field="amount")
         scaled = decimal.scaleb(exponent)
         if scaled != scaled.to_integral_value():
             raise InvalidInput(
-                f"{currency} amounts have at most {exponent} decimal places.", field="amount"
+                _("%(currency)s amounts have at most %(count)s decimal places.")
+                % {"currency": currency, "count": exponent},
+                field="amount",
             )
         return cls(int(scaled), currency)
 

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
@@ -27,7 +28,7 @@ def customer_get_or_create(
     """
     email = normalize_email(email)
     if not email:
-        raise InvalidInput("An e-mail address is required.", field="email")
+        raise InvalidInput(_("An e-mail address is required."), field="email")
     customer = Customer.objects.filter(shop=shop, email__iexact=email).first()
     if customer is None:
         try:
@@ -82,7 +83,7 @@ def interaction_record(
 ) -> Interaction:
     """Append one event to the customer's timeline and return it."""
     if customer.shop_id != shop.pk:
-        raise InvalidInput("This customer belongs to another shop.")
+        raise InvalidInput(_("This customer belongs to another shop."))
     if kind not in Interaction.Kind.values:
         raise InvalidInput(f"Unknown interaction kind {kind!r}.")
     return Interaction.objects.create(

@@ -27,7 +27,7 @@ SPEND_CUSTOMER_SHAPE = 3.0
 SPEND_ORDER_SHAPE = 6.0
 # New customers arrive faster as the shop grows: e**GROWTH times as many at the end as at the start.
 GROWTH = 1.1
-CALIBRATION_ROUNDS = 6
+CALIBRATION_ROUNDS = 12
 
 
 def black_friday(year: int) -> dt.date:
@@ -117,25 +117,42 @@ def _repeats(
     return result
 
 
+def _calibrated_repeats(
+    seed: int, customers: Customers, season: np.ndarray, wanted: int
+) -> list[list[float]]:
+    """Return repeat purchases with the rates scaled so that there are at least ``wanted`` (and
+    not many more) when the dropout allows as many; the fewest above, else the most below."""
+    if not wanted:
+        return [[] for _ in customers.birth]
+    scale, above, below = 1.0, None, None
+    for _round in range(CALIBRATION_ROUNDS):
+        repeats = _repeats(np.random.default_rng(seed), customers, season, scale)
+        got = sum(len(r) for r in repeats)
+        if got >= wanted:
+            if above is None or got < above[0]:
+                above = (got, repeats)
+            if got <= wanted * 1.05:
+                break
+            scale *= max(wanted / got, 0.5)
+        else:
+            if below is None or got > below[0]:
+                below = (got, repeats)
+            scale *= min(max(wanted / max(got, 1), 1.1), 4.0)
+    return (above or below)[1]
+
+
 def purchase_days(
     seed: int, *, customers: Customers, season: np.ndarray, orders: int
 ) -> list[np.ndarray]:
     """Return, per customer, the sorted days of their purchases, about ``orders`` in all.
 
-    The purchase rates are scaled until the total comes close to ``orders``; any excess is
-    removed from repeat purchases at random. With fewer orders than customers, some customers
+    The purchase rates are scaled until the total reaches ``orders``; the excess is removed
+    from repeat purchases at random (fewer only when the dropout rates allow no more). With fewer orders than customers, some customers
     never buy (they only signed up).
     """
     count = len(customers.birth)
     wanted_repeats = max(orders - count, 0)
-    scale = 1.0
-    repeats = [[] for _ in range(count)]
-    for _round in range(CALIBRATION_ROUNDS if wanted_repeats else 0):
-        repeats = _repeats(np.random.default_rng(seed), customers, season, scale)
-        got = sum(len(r) for r in repeats)
-        if abs(got - wanted_repeats) <= 0.02 * wanted_repeats:
-            break
-        scale *= min(max(wanted_repeats / max(got, 1), 0.25), 4.0)
+    repeats = _calibrated_repeats(seed, customers, season, wanted_repeats)
     trim = np.random.default_rng(seed + 1)
     flat = [(i, j) for i, times in enumerate(repeats) for j in range(len(times))]
     excess = len(flat) - wanted_repeats

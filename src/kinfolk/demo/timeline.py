@@ -29,6 +29,7 @@ from kinfolk.orders.models import (
     Shipment,
     new_order_number,
 )
+from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shipping_rate_for
 
@@ -278,7 +279,9 @@ def _payment(
             cancel_at = placed_at + dt.timedelta(seconds=rnd.uniform(60, 240))
             reason, source = "Payment declined (card_declined)", Source.PAYMENT
         elif roll < DECLINED_SHARE + ABANDONED_SHARE:
-            cancel_at, reason = placed_at + dt.timedelta(days=2), "Payment not completed"
+            # Left on the card page: the expiry task cancels it after the card payment window.
+            cancel_at = placed_at + CARD_PAYMENT_WINDOW + dt.timedelta(minutes=rnd.uniform(0, 10))
+            reason = "Payment not completed in time"
         pay_at = placed_at + dt.timedelta(seconds=rnd.uniform(30, 300))
     else:
         if roll < MANUAL_UNPAID_SHARE:
@@ -323,7 +326,8 @@ def _fulfilment(
     paid_at: dt.datetime,
     trouble_free: bool,
 ) -> None:
-    """Ship (or deliver the download), confirm delivery and maybe refund, as far as ``now``."""
+    """Ship, confirm delivery and maybe refund, as far as ``now``; orders of downloads alone
+    stay paid, as the live services leave them."""
     order, now, operator = story.order, story.now, ctx.operator
     refund_at = None
     if not trouble_free and rnd.random() < REFUND_SHARE:
@@ -346,7 +350,9 @@ def _fulfilment(
                 actor_label=operator.email,
                 data={"carrier": carrier, "tracking_number": tracking},
             )
-            for line in lines:
+            # Downloads need no parcel: only the other lines are shipped.
+            parcel = [line for line in lines if line.product_kind != Product.Kind.DIGITAL]
+            for line in parcel:
                 line.shipped_quantity = line.quantity
             story.rows.shipments.append(
                 (
@@ -358,7 +364,7 @@ def _fulfilment(
                         shipped_at=ship_at,
                         created_by=operator,
                     ),
-                    lines,
+                    parcel,
                 )
             )
             transit = rnd.uniform(1, 3) if domestic else rnd.uniform(5, 15)
@@ -371,16 +377,6 @@ def _fulfilment(
                     Source.SYSTEM,
                     note=f"Delivered ({carrier})",
                 )
-    else:
-        deliver_at = paid_at + dt.timedelta(minutes=1)
-        if deliver_at <= now:
-            story.step(
-                deliver_at,
-                Status.DELIVERED,
-                Kind.ORDER_DELIVERED,
-                Source.SYSTEM,
-                note="Download ready",
-            )
     if refund_at is not None and refund_at <= now:
         shipped = order.status in {Status.SHIPPED, Status.DELIVERED} and order.needs_shipping
         reasons = REFUND_REASONS_SHIPPED if shipped else REFUND_REASONS_UNSHIPPED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import ProductImage
 from kinfolk.core.errors import NotFound
@@ -59,12 +60,15 @@ def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "") -> Quote:
     for line in lines:
         product = line.variant.product
         if not product.is_active:
-            quote.problems.append(f"{product.name} is no longer available.")
+            quote.problems.append(
+                _("%(product)s is no longer available.") % {"product": product.name}
+            )
         elif line.variant.stock is not None and line.quantity > line.variant.stock:
             quote.problems.append(
-                f"{line.variant} is sold out."
+                _("%(item)s is sold out.") % {"item": line.variant}
                 if line.variant.stock == 0
-                else f"Only {line.variant.stock} of {line.variant} left."
+                else _("Only %(count)s of %(item)s left.")
+                % {"count": line.variant.stock, "item": line.variant}
             )
     if needs_shipping and country:
         quote.zone, quote.shipping = shipping_rate_for(shop=shop, country=country, subtotal=subtotal)
@@ -82,7 +86,7 @@ def order_get_for_shop(*, shop: Shop, number: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return order
 
 
@@ -91,7 +95,7 @@ def order_get_for_fan(*, shop: Shop, number: str, account=None, token: str = "")
     order = order_get_for_shop(shop=shop, number=number)
     owns = account is not None and account.is_authenticated and order.account_id == account.pk
     if not owns and not (token and _tokens_match(token, order.access_token)):
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return order
 
 

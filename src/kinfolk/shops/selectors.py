@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.core.money import Money
@@ -19,7 +20,7 @@ def shop_get_open(*, slug: str) -> Shop:
     try:
         return shops_open().get(slug=slug)
     except Shop.DoesNotExist:
-        raise NotFound("No such shop.") from None
+        raise NotFound(_("No such shop.")) from None
 
 
 def shops_for_staff(*, user) -> QuerySet[Shop]:
@@ -35,11 +36,11 @@ def access_shop(*, user, slug: str) -> Shop:
     NotFound rather than Forbidden so that staff of one shop cannot learn which other shops exist.
     """
     if not user.is_authenticated:
-        raise NotFound("No such shop.")
+        raise NotFound(_("No such shop."))
     try:
         return Shop.objects.get(slug=slug, memberships__user=user)
     except Shop.DoesNotExist:
-        raise NotFound("No such shop.") from None
+        raise NotFound(_("No such shop.")) from None
 
 
 def membership_role(*, shop: Shop, user) -> str | None:
@@ -57,7 +58,9 @@ def shipping_zone_for(*, shop: Shop, country: str) -> ShippingZone:
     for zone in zones:
         if zone.is_rest_of_world:
             return zone
-    raise InvalidInput(f"{shop.name} does not ship to this country yet.", field="country")
+    raise InvalidInput(
+        _("%(shop)s does not ship to this country yet.") % {"shop": shop.name}, field="country"
+    )
 
 
 def shipping_rate_for(*, shop: Shop, country: str, subtotal: Money) -> tuple[ShippingZone, Money]:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput
 from kinfolk.shops.models import Membership, ShippingZone, Shop
@@ -50,7 +51,7 @@ def shop_create(
 @transaction.atomic
 def membership_add(*, shop: Shop, user, role: str = Membership.Role.STAFF) -> Membership:
     """Give ``user`` a role in ``shop`` (idempotent: an existing membership is updated)."""
-    membership, _ = Membership.objects.update_or_create(
+    membership, _created = Membership.objects.update_or_create(
         shop=shop, user=user, defaults={"role": role}
     )
     return membership
@@ -62,7 +63,7 @@ def shipping_zone_create(
 ) -> ShippingZone:
     """Add a flat-rate zone; ``countries`` empty means the rest of the world."""
     if rate < 0 or (free_over is not None and free_over < 0):
-        raise InvalidInput("Rates cannot be negative.", field="rate")
+        raise InvalidInput(_("Rates cannot be negative."), field="rate")
     zone = ShippingZone(
         shop=shop,
         name=name,

@@ -21,28 +21,6 @@ from kinfolk.shops.models import Shop
 TEXT_FIELDS = ("name", "street_address", "city", "country_area", "postal_code")
 MAX_LENGTH = 200
 
-# The labels core.addresses.field_labels returns, in the fan's language.
-_LABELS = {
-    "ZIP code": _("ZIP code"),
-    "Postal code": _("Postal code"),
-    "PIN code": _("PIN code"),
-    "Eircode": _("Eircode"),
-    "State": _("State"),
-    "Province": _("Province"),
-    "Prefecture": _("Prefecture"),
-    "County": _("County"),
-    "Island": _("Island"),
-    "Emirate": _("Emirate"),
-    "Parish": _("Parish"),
-    "Area": _("Area"),
-    "Department": _("Department"),
-    "City": _("City"),
-    "District": _("District"),
-    "Suburb": _("Suburb"),
-    "Post town": _("Post town"),
-    "Region": _("Region"),
-}
-
 
 @dataclass(frozen=True)
 class AddressSpec:
@@ -119,7 +97,7 @@ def address_spec(country_code: str) -> AddressSpec:
             postal_example="",
         )
     rules = address_rules(country_code)
-    labels = {key: _LABELS.get(value, value) for key, value in field_labels(country_code).items()}
+    labels = field_labels(country_code)
     shows = frozenset(
         field for field in ("city", "country_area", "postal_code") if field in rules.allowed_fields
     )

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kinfolk.catalog.selectors import product_get_for_staff
 from kinfolk.core.errors import NotFound
@@ -27,7 +28,7 @@ def _variant_of(product, variant_id: int):
     for variant in product.variants.all():
         if variant.pk == variant_id:
             return variant
-    raise NotFound("No such variant.")
+    raise NotFound(_("No such variant."))
 
 
 def _load_objects(shop: Shop, kwargs: dict) -> dict:

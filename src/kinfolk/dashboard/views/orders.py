@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinfolk.core.addresses import address_format
 from kinfolk.core.errors import KinfolkError
@@ -27,6 +28,15 @@ from kinfolk.shops.models import Shop
 
 ORDERS_PER_PAGE = 50
 STATUS_LABELS = dict(Order.Status.choices)
+# Notes the system writes into an order's history are stored in English; these are shown in the
+# reader's language (a note staff typed is shown as typed).
+SYSTEM_NOTES = frozenset(
+    {
+        gettext_noop("Order placed"),
+        gettext_noop("Payment received"),
+        gettext_noop("Payment not completed in time"),
+    }
+)
 
 
 @shop_view()
@@ -103,6 +113,8 @@ def _order_page(
                 "event": event,
                 "from": STATUS_LABELS.get(event.from_status, event.from_status),
                 "to": STATUS_LABELS.get(event.to_status, event.to_status),
+                "note": _(event.note) if event.note in SYSTEM_NOTES else event.note,
+                "actor": _("system") if event.actor_label == "system" else event.actor_label,
             }
             for event in order.events.all()
         ],

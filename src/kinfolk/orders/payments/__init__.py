@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput
 from kinfolk.orders.payments.base import CallbackEvent, PaymentProvider
@@ -35,4 +36,4 @@ def get_provider(code: str) -> PaymentProvider:
     try:
         return _providers()[code]
     except KeyError:
-        raise InvalidInput("Choose a way to pay.", field="payment_provider") from None
+        raise InvalidInput(_("Choose a way to pay."), field="payment_provider") from None

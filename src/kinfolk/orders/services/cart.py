@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core.errors import InvalidInput, NotFound
@@ -29,14 +30,22 @@ def cart_get_or_create(*, shop: Shop, token: str | None, account=None) -> Cart:
 
 def _check_quantity(quantity: int, variant) -> None:
     if quantity < 1:
-        raise InvalidInput("Choose a quantity of at least 1.", field="quantity")
+        raise InvalidInput(_("Choose a quantity of at least 1."), field="quantity")
     if quantity > MAX_QUANTITY:
-        raise InvalidInput(f"At most {MAX_QUANTITY} per order.", field="quantity")
+        raise InvalidInput(
+            _("At most %(count)s per order.") % {"count": MAX_QUANTITY}, field="quantity"
+        )
     if variant.stock is not None and quantity > variant.stock:
         if variant.stock == 0:
-            raise InvalidInput(f"{variant} is sold out.", field="quantity", code="out_of_stock")
+            raise InvalidInput(
+                _("%(item)s is sold out.") % {"item": variant},
+                field="quantity",
+                code="out_of_stock",
+            )
         raise InvalidInput(
-            f"Only {variant.stock} of {variant} left.", field="quantity", code="out_of_stock"
+            _("Only %(count)s of %(item)s left.") % {"count": variant.stock, "item": variant},
+            field="quantity",
+            code="out_of_stock",
         )
 
 
@@ -44,7 +53,7 @@ def _check_quantity(quantity: int, variant) -> None:
 def cart_add(*, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1) -> CartLine:
     """Add ``quantity`` of a variant (on top of what is already in the cart)."""
     if cart.shop_id != shop.pk:
-        raise NotFound("No such cart.")
+        raise NotFound(_("No such cart."))
     variant = variant_get_buyable(shop=shop, variant_id=variant_id)
     # The cart's row before its lines, the order checkout locks them in: no deadlock between an
     # add in one tab and a checkout in another.
@@ -52,7 +61,7 @@ def cart_add(*, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1) -> C
     line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
     new_quantity = quantity + (line.quantity if line else 0)
     if quantity < 1:
-        raise InvalidInput("Choose a quantity of at least 1.", field="quantity")
+        raise InvalidInput(_("Choose a quantity of at least 1."), field="quantity")
     _check_quantity(new_quantity, variant)
     if line:
         line.quantity = new_quantity
@@ -67,10 +76,10 @@ def cart_add(*, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1) -> C
 def cart_set_quantity(*, shop: Shop, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
     """Set a line's quantity; 0 removes it (returns None)."""
     if cart.shop_id != shop.pk:
-        raise NotFound("No such cart.")
+        raise NotFound(_("No such cart."))
     line = CartLine.objects.select_related("variant__product").filter(cart=cart, pk=line_id).first()
     if line is None:
-        raise NotFound("This item is no longer in your cart.")
+        raise NotFound(_("This item is no longer in your cart."))
     if quantity == 0:
         line.delete()
         return None
@@ -84,7 +93,7 @@ def cart_set_quantity(*, shop: Shop, cart: Cart, line_id: int, quantity: int) ->
 def cart_remove(*, shop: Shop, cart: Cart, line_id: int) -> None:
     """Remove a line (removing a line that is already gone is not an error)."""
     if cart.shop_id != shop.pk:
-        raise NotFound("No such cart.")
+        raise NotFound(_("No such cart."))
     CartLine.objects.filter(cart=cart, pk=line_id).delete()
 
 

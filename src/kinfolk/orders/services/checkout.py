@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinfolk.accounts.models import normalize_email
 from kinfolk.catalog.services import stock_take
@@ -55,7 +57,7 @@ def _validate(
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = "Enter a valid e-mail address, e.g. name@example.com."
+        errors["email"] = _("Enter a valid e-mail address, e.g. name@example.com.")
     quote = cart_quote(shop=shop, cart=cart)
     clean_address: dict = {}
     if quote.needs_shipping:
@@ -67,7 +69,7 @@ def _validate(
         first = next(iter(errors))
         raise InvalidInput(errors[first], field=first, errors=errors)
     if not quote.lines:
-        raise InvalidInput("Your cart is empty.", code="empty_cart")
+        raise InvalidInput(_("Your cart is empty."), code="empty_cart")
     if quote.problems:
         sold_out = any(
             line.variant.stock is not None and line.quantity > line.variant.stock
@@ -83,8 +85,8 @@ def _validate(
             raise InvalidInput(exc.message, field="country_code", code="no_shipping_zone") from None
     if expected_total is not None and expected_total != quote.total.amount:
         raise InvalidInput(
-            f"The total is now {format_money(quote.total.amount, shop.currency)}. "
-            "Please check your order and confirm again.",
+            _("The total is now %(total)s. Please check your order and confirm again.")
+            % {"total": format_money(quote.total.amount, shop.currency)},
             field="expected_total",
             code="total_changed",
         )
@@ -112,9 +114,9 @@ def order_place(
     submit never sees a half-placed cart.
     """
     if not idempotency_key or len(idempotency_key) > 64:
-        raise InvalidInput("This form has expired; please submit it again.", code="no_key")
+        raise InvalidInput(_("This form has expired; please submit it again."), code="no_key")
     if cart.shop_id != shop.pk:
-        raise InvalidInput("This cart belongs to another shop.")
+        raise InvalidInput(_("This cart belongs to another shop."))
     existing = _existing(shop, idempotency_key)
     if existing:
         return existing
@@ -224,7 +226,8 @@ def _create(
         actor=account,
         actor_label=email,
         created_at=now,
-        note="Order placed",
+        # Stored in English; the dashboard shows it in the reader's language.
+        note=gettext_noop("Order placed"),
     )
     payment = Payment(
         shop=shop,

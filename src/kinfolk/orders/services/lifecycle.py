@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinfolk.catalog.models import Product
 from kinfolk.catalog.services import stock_return
@@ -22,7 +24,7 @@ from kinfolk.shops.models import Shop
 
 def _locked(shop: Shop, order: Order) -> Order:
     if order.shop_id != shop.pk:
-        raise InvalidInput("This order belongs to another shop.")
+        raise InvalidInput(_("This order belongs to another shop."))
     return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
 
 
@@ -49,7 +51,9 @@ def order_mark_paid(
     """Mark the order paid (staff for manual payments, or an approved callback with ``payment``)."""
     order = _locked(shop, order)
     now = clock.now()
-    order.transition_to(Order.Status.PAID, actor=actor, note=note or "Payment received")
+    order.transition_to(
+        Order.Status.PAID, actor=actor, note=note or gettext_noop("Payment received")
+    )
     order.paid_at = now
     order.save(update_fields=["status", "paid_at"])
     payment = payment or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
@@ -115,9 +119,9 @@ def order_ship(
     carrier, tracking_number = carrier.strip(), tracking_number.strip()
     errors = {}
     if not carrier:
-        errors["carrier"] = "Enter the carrier, e.g. CJ Logistics or USPS."
+        errors["carrier"] = _("Enter the carrier, e.g. CJ Logistics or USPS.")
     if not tracking_number:
-        errors["tracking_number"] = "Enter the tracking number."
+        errors["tracking_number"] = _("Enter the tracking number.")
     if errors:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)), errors=errors)
     # Digital lines are delivered by download, not in a parcel: only physical lines are shipped.
@@ -133,9 +137,9 @@ def order_ship(
     for pk, quantity in quantities.items():
         line = lines.get(pk)
         if line is None or quantity < 0 or quantity > line.quantity - line.shipped_quantity:
-            raise InvalidInput("A quantity is more than is left to ship.", field="quantities")
+            raise InvalidInput(_("A quantity is more than is left to ship."), field="quantities")
     if not quantities:
-        raise InvalidInput("Nothing is left to ship on this order.")
+        raise InvalidInput(_("Nothing is left to ship on this order."))
     now = clock.now()
     everything = all(
         lines[pk].shipped_quantity + quantities.get(pk, 0) == lines[pk].quantity for pk in lines

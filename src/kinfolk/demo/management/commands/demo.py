@@ -37,7 +37,8 @@ def _non_negative(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build the demo shops (an indie band and a drone workshop) with products, staff "
-        "logins, a fan account and three years of fans and orders. Running it again adds nothing."
+        "logins, a fan account and three years of fans and orders. Running it again adds "
+        "nothing (--fans and --orders apply to the first run)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
