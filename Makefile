@@ -10,7 +10,7 @@ SERVE_ARGS ?=
 
 export PYTHON VENV
 
-.PHONY: help demo serve test venv venv-test system-deps clean
+.PHONY: help demo serve test messages venv venv-test system-deps clean
 
 help:
 	@echo "make demo    build demo shops and serve them at http://127.0.0.1:8000"
@@ -36,6 +36,12 @@ venv-test:
 
 system-deps:
 	@bash scripts/system-deps.sh chromium fonts
+
+# Refresh the Korean catalogue after changing strings (needs GNU gettext); the .mo files are
+# committed so that users need no gettext. -e takes the plain-text e-mail templates too.
+messages: venv
+	cd src/kinfolk && ../../$(VENV)/bin/python -m django makemessages -l ko -e html,txt,py -i "migrations/*" --settings=kinfolk.settings
+	cd src/kinfolk && ../../$(VENV)/bin/python -m django compilemessages -l ko --settings=kinfolk.settings
 
 clean:
 	rm -rf $(VENV) .pytest_cache src/kinfolk.egg-info

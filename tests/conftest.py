@@ -170,3 +170,13 @@ def smtp_server(settings):
     finally:
         controller.stop()
         mail.outbox = []
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Give every test the default language back: a Korean request leaves Korean active."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
