@@ -9,10 +9,13 @@ os.environ.setdefault("KINFOLK_DATA_DIR", tempfile.mkdtemp(prefix="kinfolk-test-
 from kinfolk.settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The queue the site uses (Redis when REDIS_URL is set, else in memory rather than a SQLite file
+# so that tests never share it), under a name of this run's own.
 HUEY = {
-    "huey_class": "huey.MemoryHuey",
-    "name": "kinfolk-tests",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.MemoryHuey",
+    "name": f"kinfolk-tests-{os.getpid()}",
     "immediate": False,
+    **({"connection": {"url": REDIS_URL}} if REDIS_URL else {}),
 }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -241,7 +241,10 @@ def site(tmp_path_factory) -> Iterator[Site]:
 @pytest.fixture
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium; `make test` does it)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI must never pass without its browser test
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
