@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kinfolk.core.errors import InvalidInput
-from kinfolk.core.money import Money, currency_exponent, format_money, known_currencies
+from kinfolk.core.money import (
+    MAX_AMOUNT_MINOR,
+    Money,
+    currency_exponent,
+    format_money,
+    known_currencies,
+)
 
 
 @pytest.mark.parametrize(
@@ -125,8 +131,21 @@ def test_format_money_follows_the_active_language():
 _currencies = st.sampled_from(sorted(known_currencies()))
 
 
-@given(amount=st.integers(min_value=-(10**15), max_value=10**15), currency=_currencies)
+@given(
+    amount=st.integers(min_value=-MAX_AMOUNT_MINOR, max_value=MAX_AMOUNT_MINOR),
+    currency=_currencies,
+)
 def test_reading_back_a_formatted_decimal_gives_the_same_money(amount, currency):
     money = Money(amount, currency)
     assert Money.from_major(money.to_decimal(), currency) == money
     assert Money.from_major(str(money.to_decimal()), currency) == money
+
+
+@pytest.mark.parametrize(
+    ("value", "currency"),
+    [("10000000000.01", "USD"), ("1000000000001", "KRW"), ("1e999999", "USD"), ("-1e30", "KRW")],
+)
+def test_amounts_beyond_the_limit_are_refused_with_the_limit_named(value, currency):
+    with pytest.raises(InvalidInput) as info:
+        Money.from_major(value, currency)
+    assert info.value.code == "too_large" and "at most" in info.value.message

@@ -126,3 +126,39 @@ def test_the_timeline_refuses_unknown_kinds(shop):
     customer = customer_get_or_create(shop=shop, email="fan@example.com")
     with pytest.raises(InvalidInput, match="Unknown interaction kind"):
         interaction_record(shop=shop, customer=customer, kind="hug")
+
+
+@pytest.mark.django_db
+def test_an_account_is_never_linked_to_another_person_s_address(shop, make_user):
+    # Given a guest customer and a logged-in fan who types the guest's address
+    guest = customer_get_or_create(shop=shop, email="guest@example.com")
+    fan = make_user("fan@example.com")
+
+    # When the fan's account is offered for the guest's record
+    customer = customer_get_or_create(shop=shop, email="guest@example.com", account=fan)
+
+    # Then the guest's record stays unlinked
+    assert customer.pk == guest.pk
+    assert Customer.objects.get(pk=guest.pk).account is None
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_account_is_not_linked_even_to_its_own_address(shop, make_user):
+    fan = make_user("fan@example.com", email_confirmed_at=None, is_active=False)
+
+    customer = customer_get_or_create(shop=shop, email="fan@example.com", account=fan)
+
+    assert customer.account is None
+
+
+@pytest.mark.django_db
+def test_a_fan_with_a_record_can_reach_another_address_without_error(shop, make_user):
+    # Given a fan already linked in the shop
+    fan = make_user("fan@example.com")
+    own = customer_get_or_create(shop=shop, email="fan@example.com", account=fan)
+
+    # When the fan sends a gift to a new address in the same shop
+    gift = customer_get_or_create(shop=shop, email="mum@example.com", account=fan)
+
+    # Then a second, unlinked customer is made and the fan keeps their own
+    assert own.account == fan and gift.pk != own.pk and gift.account is None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 from tests.dashboard.factories import new_product, new_shop, new_user
+from tests.storefront.conftest import form_value
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
-from kinfolk.catalog.services import variant_create
+from kinfolk.catalog.services import stock_take, variant_create
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +128,7 @@ def test_a_variant_edit_saves_price_and_stock(client, krw_shop):
             f"v{variant.pk}-name": "",
             f"v{variant.pk}-price": "18,000",
             f"v{variant.pk}-stock": "",
+            f"v{variant.pk}-stock_seen": form_value(page, f"v{variant.pk}-stock_seen"),
         },
     )
     assert response.status_code == 302
@@ -216,3 +219,63 @@ def test_the_list_runs_the_same_number_of_queries_whatever_its_length(
     with django_assert_max_num_queries(7):
         response = client.get(reverse("dashboard:products", kwargs={"shop": usd_shop.slug}))
     assert response.content.decode().count("dashboard/garage-synths/products/") >= products
+
+
+def _input_value(html: str, name: str) -> str:
+    """Return the value of the input ``name`` in ``html`` ("" when it has none)."""
+    match = re.search(rf'<input [^>]*name="{name}"[^>]*>', html)
+    assert match, f"no input {name!r}"
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return value.group(1) if value else ""
+
+
+def _variant_post(page: str, variant, **typed) -> dict[str, str]:
+    """Return the variant's form as the page showed it, with ``typed`` fields changed."""
+    prefix = f"v{variant.pk}"
+    names = ("sku", "name", "price", "stock", "stock_seen")
+    data = {f"{prefix}-{name}": _input_value(page, f"{prefix}-{name}") for name in names}
+    data.update({f"{prefix}-{name}": value for name, value in typed.items()})
+    return data
+
+
+def test_a_price_edit_does_not_give_back_stock_sold_meanwhile(client, krw_shop):
+    # Given staff who opened the variant while 4 were in stock
+    product = new_product(krw_shop, name="Tea bowl", price=15000, stock=4)
+    variant = product.variants.get()
+    page = client.get(edit_url(krw_shop, product)).content.decode()
+    # When an order takes 3 before they save a new price
+    stock_take(shop=krw_shop, items=[(variant.pk, 3)])
+    response = client.post(
+        edit_url(krw_shop, product, "variant_edit", variant_id=variant.pk),
+        _variant_post(page, variant, price="18000"),
+    )
+
+    # Then the price is saved and the stock stays what the order left
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert (variant.price, variant.stock) == (18000, 1)
+
+
+def test_a_stock_edit_over_stock_sold_meanwhile_is_refused_and_shows_the_new_figure(
+    client, krw_shop
+):
+    # Given staff who opened the variant while 4 were in stock and type 10
+    product = new_product(krw_shop, name="Tea bowl", price=15000, stock=4)
+    variant = product.variants.get()
+    page = client.get(edit_url(krw_shop, product)).content.decode()
+    stock_take(shop=krw_shop, items=[(variant.pk, 3)])
+    url = edit_url(krw_shop, product, "variant_edit", variant_id=variant.pk)
+
+    response = client.post(url, _variant_post(page, variant, stock="10", price="18000"))
+
+    # Then nothing is saved, the message names the new stock, and what was typed stays
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Stock changed to 1 while you were editing" in page
+    assert _input_value(page, f"v{variant.pk}-stock") == "10"
+    variant.refresh_from_db()
+    assert (variant.price, variant.stock) == (15000, 1)
+    # And saving again, knowingly, applies it
+    assert client.post(url, _variant_post(page, variant)).status_code == 302
+    variant.refresh_from_db()
+    assert (variant.price, variant.stock) == (18000, 10)

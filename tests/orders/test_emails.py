@@ -1,14 +1,19 @@
 """Order e-mails leave through a real SMTP server on loopback, in the fan's language, once each."""
 
+import datetime as dt
 import re
+from email.utils import parseaddr
 
 import pytest
+from django.conf import settings
 from django.utils import translation
 
+from kinfolk.core import clock
 from kinfolk.orders import tasks
-from kinfolk.orders.emails import order_email_send
+from kinfolk.orders.emails import STALE_CLAIM, order_email_send
 from kinfolk.orders.models import OrderMessage
 from kinfolk.orders.services.lifecycle import order_mark_paid, order_ship
+from tests.conftest import _free_port
 
 # Tests here commit for real, so that e-mails queued with on_commit are sent as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,3 +139,51 @@ def test_an_email_that_could_not_be_sent_is_sent_by_the_retry(
     assert order_email_send(order_id=order.pk, kind="placed") is True
     assert order_email_send(order_id=order.pk, kind="placed") is False
     assert len(smtp_server.messages) == 1
+
+
+def _claim(order, *, age: dt.timedelta) -> OrderMessage:
+    """Record another worker's claim on the order's confirmation, made ``age`` ago."""
+    return OrderMessage.objects.create(
+        order=order, kind="confirmed", key="", to=order.email, claimed_at=clock.now() - age
+    )
+
+
+def test_a_message_another_worker_is_sending_is_not_sent_again(
+    shop, vinyl, buy, smtp_server, settings
+):
+    # Given a worker that has just claimed the confirmation and is sending it
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+    first = _claim(order, age=dt.timedelta(seconds=5))
+    # When a second worker tries while the mail server is failing
+    settings.EMAIL_PORT = _free_port()
+
+    sent = order_email_send(order_id=order.pk, kind="confirmed")
+
+    # Then it sends nothing and leaves the first worker's claim alone
+    assert sent is False
+    assert smtp_server.messages == []
+    assert OrderMessage.objects.get(pk=first.pk).claimed_at == first.claimed_at
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over_and_sent_once(shop, vinyl, buy, smtp_server):
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+    stale = _claim(order, age=STALE_CLAIM + dt.timedelta(minutes=1))
+
+    assert order_email_send(order_id=order.pk, kind="confirmed") is True
+    assert order_email_send(order_id=order.pk, kind="confirmed") is False
+
+    assert len(smtp_server.messages) == 1
+    message = OrderMessage.objects.get(pk=stale.pk)
+    assert message.sent_at is not None and message.claimed_at > stale.claimed_at
+
+
+def test_the_sender_is_the_shop_s_name_however_it_is_spelled(shop, vinyl, buy, smtp_server):
+    shop.name = 'Moon, 달빛 "Records" <B-sides>'
+    shop.save(update_fields=["name"])
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+
+    order_email_send(order_id=order.pk, kind="placed")
+
+    [message] = smtp_server.messages
+    assert message["From"].addresses[0].display_name == shop.name
+    assert message["From"].addresses[0].addr_spec == parseaddr(settings.DEFAULT_FROM_EMAIL)[1]

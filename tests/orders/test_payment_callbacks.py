@@ -156,17 +156,22 @@ def test_a_declined_payment_cancels_the_order_and_gives_stock_back(placed, vinyl
     assert kinds == {"order_placed", "order_cancelled"}
 
 
-def test_an_approval_after_a_decline_is_ignored(placed, vinyl, deliver_callback):
+def test_an_approval_after_a_decline_pays_nothing_and_asks_for_a_refund(
+    placed, vinyl, deliver_callback
+):
     deliver_callback(placed.payment, approved=False)
-    assert deliver_callback(placed.payment) == "ignored_declined"
+    assert deliver_callback(placed.payment) == "approved_after_cancel"
     assert _order(placed).status == "cancelled"
+    assert _order(placed).events.latest("id").note.endswith("refund needed")
     assert _stock(vinyl) == 5
 
 
-def test_a_callback_for_an_order_staff_cancelled_is_ignored(shop, placed, vinyl, deliver_callback):
+def test_a_payment_for_an_order_staff_cancelled_pays_nothing_and_asks_for_a_refund(
+    shop, placed, vinyl, deliver_callback
+):
     order_cancel(shop=shop, order=placed.order, reason="Fan changed their mind")
     outcome = deliver_callback(placed.payment)
-    assert outcome.startswith("ignored")
+    assert outcome == "approved_after_cancel"
     order = _order(placed)
     assert order.status == "cancelled" and order.paid_at is None
     assert not Payment.objects.filter(status="approved").exists()

@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail, signing
 from django.urls import reverse
+from huey.contrib.djhuey import HUEY
 
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.crm.services import customer_get_or_create
+from kinfolk.storefront.services import confirmation_email_send
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +22,24 @@ User = get_user_model()
 PASSWORD = "a long fan password 42"
 
 
+def send_queued_confirmations() -> int:
+    """Send the confirmation e-mails the sign-ups queued, as the worker would; return how many.
+
+    The service is called directly: a worker's task closes its database connection, which the
+    test's transaction cannot survive (tests/storefront/test_signup_email.py runs the real task).
+    """
+    count = 0
+    while (task := HUEY.dequeue()) is not None:
+        assert task.name.endswith("send_confirmation_email"), task.name
+        confirmation_email_send(**task.kwargs)
+        count += 1
+    return count
+
+
 @pytest.fixture
 def sign_up(client, django_capture_on_commit_callbacks):
-    """Return a function that posts the sign-up form and runs its after-commit e-mail."""
+    """Return a function that posts the sign-up form and sends its queued e-mail."""
+    HUEY.flush()
 
     def post(query: str = "", **overrides):
         data = {
@@ -33,9 +50,12 @@ def sign_up(client, django_capture_on_commit_callbacks):
             **overrides,
         }
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(reverse("accounts:signup") + query, data)
+            response = client.post(reverse("accounts:signup") + query, data)
+        send_queued_confirmations()
+        return response
 
-    return post
+    yield post
+    HUEY.flush()
 
 
 def _confirm_path() -> str:
@@ -123,6 +143,32 @@ def test_signing_up_again_before_confirming_sends_a_new_link(sign_up):
 
     assert User.objects.filter(email="fan@example.com").count() == 1
     assert len(mail.outbox) == 2
+
+
+def test_whoever_confirms_the_address_chooses_the_password(client, sign_up):
+    # Given someone who signs up first with another person's address
+    sign_up(password1="the squatter's pass 1", password2="the squatter's pass 1")
+    attackers_link = _confirm_path()
+    # When the address's owner signs up too and follows the link sent to them
+    sign_up()
+    client.get(_confirm_path())
+    client.logout()
+
+    # Then only the owner's password opens the account
+    assert not client.login(username="fan@example.com", password="the squatter's pass 1")
+    assert client.login(username="fan@example.com", password=PASSWORD)
+    # and the earlier link, had it been intercepted, is spent
+    client.logout()
+    assert client.get(attackers_link).status_code == 400
+
+
+def test_an_unconfirmed_account_has_no_password_yet(client, sign_up):
+    sign_up()
+
+    user = User.objects.get(email="fan@example.com")
+
+    assert not user.has_usable_password()
+    assert not client.login(username="fan@example.com", password=PASSWORD)
 
 
 @pytest.mark.parametrize(

@@ -226,3 +226,38 @@ def test_a_digital_only_cart_needs_no_address(client, shop, make_product, add_to
 
     assert response.status_code == 303
     assert Order.objects.get().shipping_address == {}
+
+
+def test_a_payment_that_cannot_start_keeps_the_order_and_can_be_retried(
+    client, shop, in_cart, checkout_form, monkeypatch
+):
+    from kinfolk.orders.payments.testpay import TestpayProvider
+    from kinfolk.testpay.models import Charge
+
+    original = TestpayProvider.start
+
+    def unreachable(self, **kwargs):
+        raise ConnectionError("processor unreachable")
+
+    monkeypatch.setattr(TestpayProvider, "start", unreachable)
+    data = checkout_form(shop)
+    response = _checkout(client, shop, data)
+
+    assert response.status_code == 502
+    order = Order.objects.get()
+    assert order.status == "awaiting_payment"
+    assert f"#{order.number}" in response.text and "Try the payment again" in response.text
+    assert form_value(response.text, "idempotency_key") == data["idempotency_key"]
+
+    monkeypatch.setattr(TestpayProvider, "start", original)
+    retry = {
+        "idempotency_key": form_value(response.text, "idempotency_key"),
+        "expected_total": form_value(response.text, "expected_total"),
+        "email": form_value(response.text, "email"),
+        "payment_provider": form_value(response.text, "payment_provider"),
+    }
+    response = _checkout(client, shop, retry)
+
+    assert response.status_code == 303
+    assert response["Location"].startswith("/testpay/pay/")
+    assert Order.objects.count() == 1 and Charge.objects.count() == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -24,14 +27,22 @@ def _email_taken() -> InvalidInput:
     )
 
 
-@transaction.atomic
-def user_signup(*, email: str, password: str, name: str = "", language: str = "") -> User:
-    """Create an inactive account that the owner of ``email`` activates with the e-mailed link.
+class SignedUp(NamedTuple):
+    user: User
+    password_hash: str  # for the confirmation token: set on the account when it is confirmed
 
-    An address that signed up before but never confirmed gets its existing account back
-    (unchanged, so that nobody can set the password of an account another person will confirm);
-    the caller sends a fresh link. Raises InvalidInput for a bad address, a weak password or an
-    address that already has an active account.
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, name: str = "", language: str = "") -> SignedUp:
+    """Create an inactive, passwordless account that the owner of ``email`` activates with the
+    e-mailed link, and return it with the hash of the chosen password for that link to carry.
+
+    The password takes effect only on confirmation, from the link that was followed: whoever
+    proves they own the mailbox chooses the password, so a person who signed up first with
+    somebody else's address keeps no way in. An address that signed up before but never
+    confirmed gets its existing account back (unchanged); the caller sends a fresh link.
+    Raises InvalidInput for a bad address, a weak password or an address that already has an
+    active account.
     """
     email = normalize_email(email)
     name = (name or "").strip()
@@ -51,16 +62,17 @@ def user_signup(*, email: str, password: str, name: str = "", language: str = ""
         first = next(iter(errors))
         raise InvalidInput(errors[first], field=first, errors=errors)
 
+    password_hash = make_password(password)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
         if existing.is_active or existing.email_confirmed_at is not None:
             raise _email_taken()
-        return existing
+        return SignedUp(user=existing, password_hash=password_hash)
     try:
         with transaction.atomic():
-            return User.objects.create_user(
+            user = User.objects.create_user(
                 email,
-                password,
+                None,  # unusable until confirmed
                 name=name,
                 is_active=False,
                 preferred_language=(language or "")[:10],
@@ -68,6 +80,7 @@ def user_signup(*, email: str, password: str, name: str = "", language: str = ""
     except IntegrityError:
         # The same address signed up at the same moment in another request.
         raise _email_taken() from None
+    return SignedUp(user=user, password_hash=password_hash)
 
 
 @transaction.atomic
@@ -88,5 +101,10 @@ def user_confirm_email(*, token: str) -> User:
         )
     user.is_active = True
     user.email_confirmed_at = clock.now()
-    user.save(update_fields=["is_active", "email_confirmed_at"])
+    fields = ["is_active", "email_confirmed_at"]
+    if isinstance(payload.get("p"), str) and payload["p"]:
+        # The password chosen by whoever signed up and received this link, never an earlier one.
+        user.password = payload["p"]
+        fields.append("password")
+    user.save(update_fields=fields)
     return user

@@ -31,14 +31,23 @@ def email_matches(payload: dict[str, Any], email: str) -> bool:
     return hmac.compare_digest(str(payload.get("e", "")), email_digest(email))
 
 
-def confirm_token_make(*, user, extra: dict[str, Any] | None = None) -> str:
-    """Return a URL-safe token that confirms ``user``'s e-mail address for three days."""
+def confirm_token_make(
+    *, user, password_hash: str = "", extra: dict[str, Any] | None = None
+) -> str:
+    """Return a URL-safe token that confirms ``user``'s e-mail address for three days.
+
+    ``password_hash`` (from ``make_password``) is the password chosen at sign-up; it becomes the
+    account's password when the link is followed, so that only the mailbox's owner sets it.
+    """
     payload = {"u": user.pk, "e": email_digest(user.email), "x": extra or {}}
+    if password_hash:
+        payload["p"] = password_hash
     return signing.dumps(payload, salt=CONFIRM_SALT, compress=True)
 
 
 def confirm_token_read(token: str) -> dict[str, Any]:
-    """Return the token's payload ``{"u": user id, "e": address digest, "x": extra}``.
+    """Return the token's payload ``{"u": user id, "e": address digest, "x": extra}`` (and
+    ``"p"``, the chosen password's hash, when the token carries one).
 
     Raises InvalidInput when the token is expired, altered or not a token at all.
     """

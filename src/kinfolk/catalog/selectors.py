@@ -29,13 +29,15 @@ def product_get_active(*, shop: Shop, slug: str) -> Product:
     return product
 
 
-def variant_get_buyable(*, shop: Shop, variant_id: int) -> Variant:
-    """Return a variant of an active product of ``shop`` or raise NotFound."""
-    variant = (
-        Variant.objects.select_related("product")
-        .filter(pk=variant_id, shop=shop, product__status=Product.Status.ACTIVE)
-        .first()
+def variant_get_buyable(*, shop: Shop, variant_id: int, product_slug: str | None = None) -> Variant:
+    """Return a variant of an active product of ``shop`` (of the product ``product_slug`` when
+    given), its product loaded, or raise NotFound."""
+    variants = Variant.objects.select_related("product").filter(
+        pk=variant_id, shop=shop, product__status=Product.Status.ACTIVE
     )
+    if product_slug is not None:
+        variants = variants.filter(product__slug=product_slug)
+    variant = variants.first()
     if variant is None:
         raise NotFound(_("This item is not available."))
     return variant

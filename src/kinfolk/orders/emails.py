@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from email.utils import formataddr, parseaddr
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -15,6 +18,9 @@ from kinfolk.orders.models import Order, OrderMessage
 from kinfolk.orders.payments import get_provider
 
 KINDS = {"placed", "confirmed", "shipped"}
+# A claim this old that was never marked sent belongs to a worker that died while sending: a
+# retry may take it over. Far longer than any SMTP exchange (its timeout is seconds).
+STALE_CLAIM = dt.timedelta(minutes=10)
 
 
 def order_page_url(order: Order) -> str:
@@ -36,17 +42,40 @@ def order_email_send(*, order_id: int, kind: str, key: str = "") -> bool:
                 order=order, kind=kind, key=key, to=order.email, claimed_at=clock.now()
             )
     except IntegrityError:
-        message = OrderMessage.objects.get(order=order, kind=kind, key=key)
-        if message.sent_at is not None:
+        # Sent, or being sent by another worker: unless that worker died long ago, leave it.
+        message = _take_over_stale_claim(order=order, kind=kind, key=key)
+        if message is None:
             return False
     try:
         _send(order, kind, key)
     except Exception:
-        # Not sent: release the claim so that the task's retry can send it.
-        message.delete()
+        # Not sent: release this worker's claim, and only that (another worker may have taken
+        # it over meanwhile), so that the task's retry can send it.
+        OrderMessage.objects.filter(
+            pk=message.pk, claimed_at=message.claimed_at, sent_at__isnull=True
+        ).delete()
         raise
     OrderMessage.objects.filter(pk=message.pk).update(sent_at=clock.now())
     return True
+
+
+def _take_over_stale_claim(*, order: Order, kind: str, key: str) -> OrderMessage | None:
+    """Return the message claimed for this worker if its claim is stale: never sent and
+    claimed longer than STALE_CLAIM ago (the worker sending it died). Else return None.
+
+    One conditional write, so that of two workers finding the same stale claim one takes it.
+    """
+    message = OrderMessage.objects.filter(order=order, kind=kind, key=key).first()
+    now = clock.now()
+    if message is None or message.sent_at is not None or message.claimed_at > now - STALE_CLAIM:
+        return None
+    taken = OrderMessage.objects.filter(
+        pk=message.pk, sent_at__isnull=True, claimed_at=message.claimed_at
+    ).update(claimed_at=now)
+    if not taken:
+        return None
+    message.claimed_at = now
+    return message
 
 
 def _send(order: Order, kind: str, key: str) -> None:
@@ -67,7 +96,7 @@ def _send(order: Order, kind: str, key: str) -> None:
     email = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
-        from_email=f"{order.shop.name} <{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}>",
+        from_email=formataddr((order.shop.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
         to=[order.email],
         headers={"Auto-Submitted": "auto-generated"},
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import time
+
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput, NotFound
@@ -15,12 +19,36 @@ def shops_open() -> QuerySet[Shop]:
     return Shop.objects.filter(is_active=True)
 
 
+# Every storefront request starts by looking up its shop, which changes rarely: each process keeps
+# the open shops it has seen for a few seconds. A save or delete in this process forgets them at
+# once; another process sees the change within OPEN_SHOP_TTL seconds.
+OPEN_SHOP_TTL = 5.0
+_open_shops: dict[str, tuple[float, Shop]] = {}
+
+
 def shop_get_open(*, slug: str) -> Shop:
-    """Return the open shop with this slug or raise NotFound."""
+    """Return the open shop with this slug (a copy of its own to the caller) or raise NotFound."""
+    now = time.monotonic()
+    cached = _open_shops.get(slug)
+    if cached is not None and cached[0] > now:
+        return copy.copy(cached[1])
     try:
-        return shops_open().get(slug=slug)
+        shop = shops_open().get(slug=slug)
     except Shop.DoesNotExist:
         raise NotFound(_("No such shop.")) from None
+    if len(_open_shops) > 1000:
+        _open_shops.clear()
+    _open_shops[slug] = (now + OPEN_SHOP_TTL, copy.copy(shop))
+    return shop
+
+
+def forget_open_shops(**kwargs) -> None:
+    """Drop the cached open shops (on any shop's save or delete)."""
+    _open_shops.clear()
+
+
+post_save.connect(forget_open_shops, sender=Shop, dispatch_uid="shops-forget-open")
+post_delete.connect(forget_open_shops, sender=Shop, dispatch_uid="shops-forget-open-delete")
 
 
 def shops_for_staff(*, user) -> QuerySet[Shop]:

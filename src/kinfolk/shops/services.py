@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput
+from kinfolk.core.money import MAX_AMOUNT_MINOR, amount_too_large
 from kinfolk.shops.models import Membership, ShippingZone, Shop
 
 
@@ -64,6 +65,9 @@ def shipping_zone_create(
     """Add a flat-rate zone; ``countries`` empty means the rest of the world."""
     if rate < 0 or (free_over is not None and free_over < 0):
         raise InvalidInput(_("Rates cannot be negative."), field="rate")
+    for field, amount in (("rate", rate), ("free_over", free_over)):
+        if amount is not None and amount > MAX_AMOUNT_MINOR:
+            raise amount_too_large(shop.currency, field=field)
     zone = ShippingZone(
         shop=shop,
         name=name,

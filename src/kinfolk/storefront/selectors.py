@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
@@ -120,8 +120,40 @@ def order_declined(order: Order) -> bool:
 def order_payment_url(order: Order) -> str:
     """Return the provider's page where the fan can still pay, if a payment is pending there."""
     pending = [p for p in order.payments.all() if p.status == Payment.Status.PENDING]
-    if not pending or not pending[-1].redirect_url:
-        return ""
+    if not pending or not pending[-1].redirect_url.startswith(("http", "/")):
+        return ""  # none yet, or still being started (see orders.services.checkout)
     url = pending[-1].redirect_url
     # The manual provider "redirects" to the order page itself: nothing to continue to.
     return "" if f"/orders/{order.number}/" in url else url
+
+
+def product_page_state(*, shop: Shop, slug: str) -> tuple | None:
+    """Return, in one query, everything the product page shows that can change: the product's
+    name, description and last change, its variants (name, price, how much stock as far as the
+    page tells: none, 1 to 5, or more) and its images' count and newest id. None when the
+    product is not on sale or has no variants."""
+    images = ProductImage.objects.filter(product_id=OuterRef("product_id")).order_by()
+    rows = (
+        Variant.objects.filter(shop=shop, product__slug=slug, product__status=Product.Status.ACTIVE)
+        .order_by("position", "id")
+        .annotate(
+            image_count=Subquery(
+                images.values("product_id").annotate(n=Count("id")).values("n")[:1]
+            ),
+            image_last=Subquery(images.values("product_id").annotate(m=Max("id")).values("m")[:1]),
+        )
+        .values_list(
+            "product_id",
+            "product__updated_at",
+            "product__name",
+            "product__description_html",
+            "image_count",
+            "image_last",
+            "id",
+            "name",
+            "price",
+            "stock",
+        )
+    )
+    state = tuple((*row[:-1], None if row[-1] is None else min(row[-1], 6)) for row in rows)
+    return state or None

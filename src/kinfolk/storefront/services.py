@@ -23,6 +23,7 @@ from kinfolk.orders.models import Cart, Order
 from kinfolk.orders.services.cart import cart_add
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shop_get_open
+from kinfolk.storefront import tasks
 
 
 class FanConfirmed(NamedTuple):
@@ -45,11 +46,16 @@ def fan_signup(
     ``confirm_url_for(token)`` returns the absolute link; ``shop`` is where the sign-up started,
     carried in the signed token so that the shop is credited once the address is confirmed.
     """
-    user = user_signup(email=email, password=password, name=name, language=language)
-    token = confirm_token_make(user=user, extra={"shop": shop.slug} if shop else None)
+    user, password_hash = user_signup(email=email, password=password, name=name, language=language)
+    token = confirm_token_make(
+        user=user, password_hash=password_hash, extra={"shop": shop.slug} if shop else None
+    )
     url = confirm_url_for(token)
     mail_language = user.preferred_language or language or settings.LANGUAGE_CODE
-    transaction.on_commit(lambda: _send_confirmation(user=user, url=url, language=mail_language))
+    # Sent by the worker, with retries: an unreachable mail server must not fail the sign-up.
+    transaction.on_commit(
+        lambda: tasks.send_confirmation_email(user_id=user.pk, url=url, language=mail_language)
+    )
     return user
 
 
@@ -103,7 +109,14 @@ def cart_refill_from_order(*, shop: Shop, cart: Cart, order: Order) -> list[str]
     return problems
 
 
-def _send_confirmation(*, user: User, url: str, language: str) -> None:
+def confirmation_email_send(*, user_id: int, url: str, language: str) -> bool:
+    """Send the confirmation link to the account's address in ``language``.
+
+    Returns False (and sends nothing) when the account is gone or already confirmed.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or user.email_confirmed:
+        return False
     with translation.override(language):
         context = {"user": user, "url": url}
         subject = render_to_string("storefront/email/confirm_subject.txt", context)
@@ -116,3 +129,4 @@ def _send_confirmation(*, user: User, url: str, language: str) -> None:
         recipient_list=[user.email],
         html_message=html,
     )
+    return True

@@ -28,8 +28,8 @@ TEST_CARDS_HELP = [
     ("4000 0000 0000 0259", gettext_lazy("Approved; the callback arrives twice")),
 ]
 
-_EXPIRY = re.compile(r"^(\d{1,2})\s*/\s*(\d{2})$")
-_CVC = re.compile(r"^\d{3,4}$")
+_EXPIRY = re.compile(r"^([0-9]{1,2})\s*/\s*([0-9]{2})$")
+_CVC = re.compile(r"^[0-9]{3,4}$")
 
 
 def luhn_valid(digits: str) -> bool:

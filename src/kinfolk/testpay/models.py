@@ -24,6 +24,9 @@ class Charge(models.Model):
         APPROVED = "approved", _("Approved")
         # The card was refused (``decline_reason`` says why); final, like a real processor.
         DECLINED = "declined", _("Declined")
+        # The merchant withdrew the request (the order was cancelled) before a card was taken;
+        # final, and no callback is sent.
+        VOIDED = "voided", _("Voided")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant_reference = models.CharField(_("merchant reference"), max_length=100, db_index=True)
@@ -47,7 +50,8 @@ class Charge(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="testpay_charge_amount_positive"
             ),
-            # A charge is either undecided with no event, or decided with its one event.
+            # A charge is either undecided with no event, decided with its one event, or voided
+            # (without a card, so without an event).
             models.CheckConstraint(
                 condition=(
                     Q(status="created", decided_at__isnull=True, event_id="")
@@ -55,6 +59,7 @@ class Charge(models.Model):
                         Q(status__in=["approved", "declined"], decided_at__isnull=False)
                         & ~Q(event_id="")
                     )
+                    | Q(status="voided", decided_at__isnull=False, event_id="")
                 ),
                 name="testpay_charge_decision_consistent",
             ),
@@ -75,6 +80,19 @@ class Charge(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status != self.Status.CREATED
+
+    @property
+    def is_voided(self) -> bool:
+        return self.status == self.Status.VOIDED
+
+    def void(self, *, at: dt.datetime) -> None:
+        """Withdraw the undecided charge so that no card can pay it; refuse a decided one."""
+        if self.is_decided:
+            raise InvalidTransition(
+                _("This charge has already been processed."), code="already_decided"
+            )
+        self.status = self.Status.VOIDED
+        self.decided_at = at
 
     def decide(self, *, decline_reason: str, card_last4: str, at: dt.datetime) -> None:
         """Approve (empty ``decline_reason``) or decline the charge; refuse a second decision."""

@@ -104,6 +104,21 @@ def charge_pay(
     return charge
 
 
+@transaction.atomic
+def charge_void(*, charge_id: uuid.UUID | str) -> Charge:
+    """Withdraw a charge no card has paid yet, so that its page takes none; return the charge.
+
+    A charge already paid or declined is returned unchanged (the merchant learns the outcome
+    from its callback); voiding twice is harmless.
+    """
+    charge = _locked_charge(charge_id)
+    if charge.is_decided:
+        return charge
+    charge.void(at=clock.now())
+    charge.save(update_fields=["status", "decided_at"])
+    return charge
+
+
 def _enqueue_callback(charge: Charge) -> None:
     # Imported here: the task module imports this one.
     from kinfolk.testpay.tasks import deliver_callback

@@ -24,6 +24,7 @@ from kinfolk.dashboard.forms import ReasonForm, ShipForm, add_service_error, foc
 from kinfolk.dashboard.views.access import dashboard_render, shop_view
 from kinfolk.orders.models import Order
 from kinfolk.orders.services import lifecycle
+from kinfolk.orders.services.payments import REFUND_NEEDED_NOTE
 from kinfolk.shops.models import Shop
 
 ORDERS_PER_PAGE = 50
@@ -35,6 +36,7 @@ SYSTEM_NOTES = frozenset(
         gettext_noop("Order placed"),
         gettext_noop("Payment received"),
         gettext_noop("Payment not completed in time"),
+        REFUND_NEEDED_NOTE,
     }
 )
 
@@ -104,8 +106,10 @@ def _order_page(
     """Render the order; ``failed`` names the action whose bound ``form`` holds the errors."""
     lines = list(order.lines.all())
     focus_first_error(form)
+    events = list(order.events.all())
     context = {
         "order": order,
+        "refund_needed": any(event.note == REFUND_NEEDED_NOTE for event in events),
         "lines": lines,
         "address": address_format(order.shipping_address) if order.shipping_address else "",
         "events": [
@@ -116,7 +120,7 @@ def _order_page(
                 "note": _(event.note) if event.note in SYSTEM_NOTES else event.note,
                 "actor": _("system") if event.actor_label == "system" else event.actor_label,
             }
-            for event in order.events.all()
+            for event in events
         ],
         "payments": list(order.payments.all()),
         "shipments": _shipments(order),

@@ -104,15 +104,14 @@ def _product_page(
     failed_variant, failed_form = variant_form or (None, None)
     for form in (product_form, failed_form, image_form):
         focus_first_error(form)
-    variant_rows = [
-        (
-            variant,
-            failed_form
-            if failed_variant is not None and failed_variant.pk == variant.pk
-            else VariantForm.for_variant(variant, currency=shop.currency),
-        )
-        for variant in product.variants.all()
-    ]
+    variant_rows = []
+    for variant in product.variants.all():
+        if failed_variant is not None and failed_variant.pk == variant.pk:
+            if failed_form.stock_seen_stale:
+                failed_form.show_stock_now(variant.stock)
+            variant_rows.append((variant, failed_form))
+        else:
+            variant_rows.append((variant, VariantForm.for_variant(variant, currency=shop.currency)))
     new_variant_form = (
         failed_form
         if variant_form and failed_variant is None
@@ -162,9 +161,15 @@ def _save_variant(
             if variant is None:
                 services.variant_create(shop=shop, product=product, **form.variant_fields())
             else:
-                services.variant_update(shop=shop, variant=variant, **form.variant_fields())
+                services.variant_update(
+                    shop=shop,
+                    variant=variant,
+                    stock_seen=form.seen_stock(),
+                    **form.variant_fields(),
+                )
         except KinfolkError as exc:
             add_service_error(form, exc)
+            form.stock_seen_stale = exc.code == "stock_changed"
         except IntegrityError:
             form.add_error("sku", _("Another variant already uses this SKU."))
         else:

@@ -35,5 +35,12 @@ class PaymentProvider(Protocol):
         May set ``payment.reference``; the caller saves the payment.
         """
 
+    def cancel(self, *, payment: Payment) -> None:
+        """Withdraw a pending payment of a cancelled order so that the fan can no longer pay it.
+
+        Optional: a provider without it has nothing to withdraw. Called after the cancellation
+        commits; a payment made meanwhile still arrives as a callback (see ``_apply``).
+        """
+
     def parse_callback(self, *, body: bytes, headers: dict[str, str]) -> CallbackEvent:
         """Verify a callback's signature and return its event; raise Forbidden when it fails."""

@@ -18,5 +18,8 @@ class ManualProvider:
     def start(self, *, payment, return_url: str, callback_url: str) -> str:
         return ""
 
+    def cancel(self, *, payment) -> None:
+        """Nothing to withdraw: the fan has not been asked for a card."""
+
     def parse_callback(self, *, body: bytes, headers: dict[str, str]):
         raise Forbidden("Manual payments have no callbacks.")

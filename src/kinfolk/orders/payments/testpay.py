@@ -32,6 +32,11 @@ class TestpayProvider:
         payment.reference = str(charge.pk)
         return reverse("testpay:pay", args=[charge.pk])
 
+    def cancel(self, *, payment) -> None:
+        """Void the payment's charge so that its page no longer takes a card."""
+        if payment.reference:
+            testpay.charge_void(charge_id=payment.reference)
+
     def parse_callback(self, *, body: bytes, headers: dict[str, str]) -> CallbackEvent:
         header = headers.get(signature.SIGNATURE_HEADER, "")
         if not signature.verify(body, header, secret=settings.TESTPAY_SECRET):

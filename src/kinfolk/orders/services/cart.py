@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kinfolk.catalog.models import Variant
 from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.orders.models import Cart, CartLine
@@ -49,19 +50,31 @@ def _check_quantity(quantity: int, variant) -> None:
         )
 
 
-@transaction.atomic
-def cart_add(*, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1) -> CartLine:
-    """Add ``quantity`` of a variant (on top of what is already in the cart)."""
+def cart_add(
+    *, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1, variant: Variant | None = None
+) -> CartLine:
+    """Add ``quantity`` of a variant (on top of what is already in the cart).
+
+    ``variant`` is that variant when the caller has just loaded it with ``variant_get_buyable``.
+    """
     if cart.shop_id != shop.pk:
         raise NotFound(_("No such cart."))
-    variant = variant_get_buyable(shop=shop, variant_id=variant_id)
+    if quantity < 1:
+        raise InvalidInput(_("Choose a quantity of at least 1."), field="quantity")
+    if variant is None or variant.pk != variant_id or variant.shop_id != shop.pk:
+        variant = variant_get_buyable(shop=shop, variant_id=variant_id)
+    # The read above runs before the transaction: on SQLite the transaction holds the database's
+    # one write lock from its start.
+    return _add_line(cart=cart, variant=variant, quantity=quantity)
+
+
+@transaction.atomic
+def _add_line(*, cart: Cart, variant: Variant, quantity: int) -> CartLine:
     # The cart's row before its lines, the order checkout locks them in: no deadlock between an
     # add in one tab and a checkout in another.
     Cart.objects.select_for_update().filter(pk=cart.pk).first()
     line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
     new_quantity = quantity + (line.quantity if line else 0)
-    if quantity < 1:
-        raise InvalidInput(_("Choose a quantity of at least 1."), field="quantity")
     _check_quantity(new_quantity, variant)
     if line:
         line.quantity = new_quantity

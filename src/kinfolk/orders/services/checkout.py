@@ -1,9 +1,11 @@
-"""Placing an order from a cart: validate everything, then take stock, create the order and start
-its payment in one transaction. A repeated submit with the same idempotency key returns the first
-order."""
+"""Placing an order from a cart: validate and price everything first, then take stock and create
+the order in one short transaction, and start its payment with the provider after it commits (a
+gateway's network call never runs inside a database transaction). A repeated submit with the same
+idempotency key returns the first order, and starts its payment again if that failed."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,15 +21,29 @@ from kinfolk.accounts.models import normalize_email
 from kinfolk.catalog.services import stock_take
 from kinfolk.core import clock
 from kinfolk.core.addresses import address_normalize
-from kinfolk.core.errors import InvalidInput, OutOfStock
+from kinfolk.core.errors import Conflict, InvalidInput, KinfolkError, OutOfStock
 from kinfolk.core.money import format_money
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.orders import tasks
-from kinfolk.orders.models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment
+from kinfolk.orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    new_order_number,
+)
 from kinfolk.orders.payments import get_provider
-from kinfolk.orders.selectors import Quote, cart_quote
+from kinfolk.orders.selectors import Quote, cart_lines, quote_lines
 from kinfolk.shops.models import Shop
+from kinfolk.shops.selectors import shipping_rate_for
+
+logger = logging.getLogger(__name__)
+
+# A payment's redirect URL while the submit that placed its order is starting it with the provider.
+PAYMENT_STARTING = "#starting"
 
 
 @dataclass
@@ -38,18 +54,42 @@ class PlacedOrder:
     created: bool
 
 
+class PaymentNotStarted(KinfolkError):
+    """The order is placed and awaits payment, but the provider could not start the payment.
+
+    Submitting the same checkout again (same idempotency key) retries the start; an order that is
+    never paid is cancelled by the abandoned-order expiry.
+    """
+
+    status = 502
+    default_code = "payment_not_started"
+
+    def __init__(self, message: str, *, placed: PlacedOrder):
+        super().__init__(message)
+        self.placed = placed
+
+
 def _existing(shop: Shop, idempotency_key: str) -> PlacedOrder | None:
-    order = Order.objects.filter(shop=shop, idempotency_key=idempotency_key).first()
+    order = (
+        Order.objects.filter(shop=shop, idempotency_key=idempotency_key)
+        .select_related("shop")
+        .first()
+    )
     if order is None:
         return None
-    payment = order.payments.order_by("-created_at").first()
+    payment = order.payments.order_by("-created_at", "-id").first()
     return PlacedOrder(
         order=order, payment=payment, redirect_url=payment.redirect_url, created=False
     )
 
 
 def _validate(
-    *, shop: Shop, cart: Cart, email: str, address: dict | None, expected_total: int | None
+    *,
+    shop: Shop,
+    cart: Cart,
+    email: str,
+    address: dict | None,
+    expected_total: int | None,
 ) -> tuple[str, dict, Quote]:
     """Check the fan's input and the cart; return the clean e-mail, address and the quote."""
     errors: dict[str, str] = {}
@@ -58,7 +98,8 @@ def _validate(
         validate_email(email)
     except ValidationError:
         errors["email"] = _("Enter a valid e-mail address, e.g. name@example.com.")
-    quote = cart_quote(shop=shop, cart=cart)
+    # The images are for showing the cart, not for placing it.
+    quote = quote_lines(shop=shop, lines=cart_lines(shop=shop, cart=cart, images=False))
     clean_address: dict = {}
     if quote.needs_shipping:
         try:
@@ -79,7 +120,9 @@ def _validate(
         raise error(" ".join(quote.problems), code="cart_changed")
     if quote.needs_shipping:
         try:
-            quote = cart_quote(shop=shop, cart=cart, country=clean_address["country_code"])
+            quote.zone, quote.shipping = shipping_rate_for(
+                shop=shop, country=clean_address["country_code"], subtotal=quote.subtotal
+            )
         except InvalidInput as exc:
             # No shipping zone covers the country: the fan fixes it in the address's country.
             raise InvalidInput(exc.message, field="country_code", code="no_shipping_zone") from None
@@ -110,8 +153,9 @@ def order_place(
 
     ``return_url_for(order)`` gives the page the fan returns to after paying. Raises InvalidInput
     (with per-field ``errors``) or OutOfStock; in that case nothing is stored and the cart is kept.
-    Validation and placement run in one transaction that holds the cart's row, so a repeated
-    submit never sees a half-placed cart.
+    The order is created in one transaction that holds the cart's row and checks that the cart
+    still holds what was validated, so a repeated submit never sees a half-placed cart. Raises
+    PaymentNotStarted when the order is stored but the provider refused to start its payment.
     """
     if not idempotency_key or len(idempotency_key) > 64:
         raise InvalidInput(_("This form has expired; please submit it again."), code="no_key")
@@ -119,64 +163,72 @@ def order_place(
         raise InvalidInput(_("This cart belongs to another shop."))
     existing = _existing(shop, idempotency_key)
     if existing:
-        return existing
+        return _resume(existing, return_url_for=return_url_for)
+    account = account if account is not None and account.is_authenticated else None
+    provider = get_provider(payment_provider)
+    # Everything that only reads runs before the transaction, which on SQLite holds the one
+    # write lock of the whole database from its first statement.
     try:
-        return _place(
+        email, clean_address, quote = _validate(
+            shop=shop, cart=cart, email=email, address=address, expected_total=expected_total
+        )
+    except KinfolkError:
+        # The same submit may have placed the order meanwhile and emptied the cart: its order
+        # is the answer, not "your cart is empty".
+        existing = _existing(shop, idempotency_key)
+        if existing is None:
+            raise
+        return _resume(existing, return_url_for=return_url_for)
+    try:
+        placed = _create(
             shop=shop,
             cart=cart,
             email=email,
-            address=address,
-            payment_provider=payment_provider,
+            raw_address=address,
+            address=clean_address,
+            quote=quote,
+            expected_total=expected_total,
+            provider=provider,
             idempotency_key=idempotency_key,
             return_url_for=return_url_for,
-            expected_total=expected_total,
-            account=account if account is not None and account.is_authenticated else None,
+            account=account,
             language=language,
         )
     except IntegrityError:
         # The same submit arrived twice at once and the other one won: answer with its order.
         existing = _existing(shop, idempotency_key)
         if existing is None:
-            raise
-        return existing
+            # Another rule of the database refused it (nothing was stored): a message, not a 500.
+            logger.exception("order of shop %s refused by a constraint", shop.pk)
+            raise Conflict(
+                _("Your order could not be placed. Please check it and confirm again."),
+                code="refused",
+            ) from None
+        return _resume(existing, return_url_for=return_url_for)
+    if placed.created:
+        _start_payment(placed, provider=provider, return_url_for=return_url_for)
+        return placed
+    return _resume(placed, return_url_for=return_url_for)
 
 
-@transaction.atomic
-def _place(
-    *,
-    shop,
-    cart,
-    email,
-    address,
-    payment_provider,
-    idempotency_key,
-    return_url_for,
-    expected_total,
-    account,
-    language,
-) -> PlacedOrder:
-    # Submits of one cart queue here: a second one that waited sees the first one's order instead
-    # of the cart that order has just emptied.
-    Cart.objects.select_for_update().filter(pk=cart.pk).first()
-    existing = _existing(shop, idempotency_key)
-    if existing:
-        return existing
-    email, clean_address, quote = _validate(
-        shop=shop, cart=cart, email=email, address=address, expected_total=expected_total
+def _same_lines(cart: Cart, quote: Quote) -> bool:
+    """Return whether the cart still holds the quote's lines at the quote's prices."""
+    current = list(
+        CartLine.objects.filter(cart=cart)
+        .order_by("id")
+        .values_list("pk", "variant_id", "quantity", "variant__price", "variant__product__status")
     )
-    provider = get_provider(payment_provider)
-    return _create(
-        shop=shop,
-        cart=cart,
-        email=email,
-        address=clean_address,
-        quote=quote,
-        provider=provider,
-        idempotency_key=idempotency_key,
-        return_url_for=return_url_for,
-        account=account,
-        language=language,
-    )
+    quoted = [
+        (
+            line.pk,
+            line.variant_id,
+            line.quantity,
+            line.variant.price,
+            line.variant.product.status,
+        )
+        for line in quote.lines
+    ]
+    return current == quoted
 
 
 @transaction.atomic
@@ -185,14 +237,28 @@ def _create(
     shop,
     cart,
     email,
+    raw_address,
     address,
     quote: Quote,
+    expected_total,
     provider,
     idempotency_key,
     return_url_for,
     account,
     language,
 ) -> PlacedOrder:
+    # Submits of one cart queue here: a second one that waited sees the first one's order instead
+    # of the cart that order has just emptied.
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if not _same_lines(cart, quote):
+        # The cart changed since it was validated (another tab, or this very submit placed
+        # meanwhile): judge it again, now under the lock.
+        existing = _existing(shop, idempotency_key)
+        if existing:
+            return existing
+        email, address, quote = _validate(
+            shop=shop, cart=cart, email=email, address=raw_address, expected_total=expected_total
+        )
     now = clock.now()
     customer = customer_get_or_create(
         shop=shop,
@@ -201,7 +267,7 @@ def _create(
         country=address.get("country_code", ""),
         account=account,
     )
-    order = Order.objects.create(
+    order = _order_create(
         shop=shop,
         customer=customer,
         account=account,
@@ -229,25 +295,18 @@ def _create(
         # Stored in English; the dashboard shows it in the reader's language.
         note=gettext_noop("Order placed"),
     )
-    payment = Payment(
+    # The payment starts once the order is committed (see _start_payment); until then its
+    # redirect URL says that this submit is starting it.
+    payment = Payment.objects.create(
         shop=shop,
         order=order,
         provider=provider.code,
         amount=order.total,
         currency=order.currency,
+        redirect_url=PAYMENT_STARTING,
         created_at=now,
         updated_at=now,
     )
-    payment.save()
-    return_url = return_url_for(order)
-    callback_url = settings.TESTPAY_CALLBACK_BASE + reverse(
-        "orders:payment-callback", args=[provider.code]
-    )
-    payment.redirect_url = (
-        provider.start(payment=payment, return_url=return_url, callback_url=callback_url)
-        or return_url
-    )
-    payment.save(update_fields=["reference", "redirect_url"])
     interaction_record(
         shop=shop,
         customer=customer,
@@ -261,9 +320,81 @@ def _create(
     CartLine.objects.filter(cart=cart).delete()
     if provider.code == "manual":
         transaction.on_commit(lambda: tasks.send_order_email(order.pk, "placed"))
-    return PlacedOrder(
-        order=order, payment=payment, redirect_url=payment.redirect_url, created=True
+    return PlacedOrder(order=order, payment=payment, redirect_url="", created=True)
+
+
+def _resume(placed: PlacedOrder, *, return_url_for: Callable[[Order], str]) -> PlacedOrder:
+    """Return an earlier submit's order, starting its payment if that failed the first time."""
+    payment = placed.payment
+    if payment.redirect_url == PAYMENT_STARTING or payment.status != Payment.Status.PENDING:
+        # Being started by the first submit right now (or settled): the order page follows it.
+        placed.redirect_url = return_url_for(placed.order)
+        return placed
+    if payment.redirect_url:
+        return placed
+    # Only one submit retries: the one that turns "not started" into "starting".
+    claimed = Payment.objects.filter(pk=payment.pk, redirect_url="").update(
+        redirect_url=PAYMENT_STARTING
     )
+    try:
+        provider = get_provider(payment.provider)
+    except InvalidInput:
+        provider = None
+    if not claimed or provider is None:
+        placed.redirect_url = return_url_for(placed.order)
+        return placed
+    _start_payment(placed, provider=provider, return_url_for=return_url_for)
+    return placed
+
+
+def _start_payment(placed: PlacedOrder, *, provider, return_url_for) -> None:
+    """Register the committed order's payment with its provider and store where the fan goes.
+
+    Raises PaymentNotStarted when the provider fails; the order stays awaiting payment.
+    """
+    order, payment = placed.order, placed.payment
+    return_url = return_url_for(order)
+    callback_url = settings.TESTPAY_CALLBACK_BASE + reverse(
+        "orders:payment-callback", args=[provider.code]
+    )
+    try:
+        redirect_url = (
+            provider.start(payment=payment, return_url=return_url, callback_url=callback_url)
+            or return_url
+        )
+    except Exception as exc:
+        # A gateway fails in its own ways (network, refusal, bad configuration): whatever it
+        # was, the order is kept and the fan can try again.
+        logger.exception("payment of order %s could not be started", order.number)
+        # Not started: the next submit with the same key may try again.
+        Payment.objects.filter(pk=payment.pk).update(redirect_url="")
+        raise PaymentNotStarted(
+            _(
+                "Your order #%(number)s is saved, but the payment could not be started. "
+                "Please try again in a moment."
+            )
+            % {"number": order.number},
+            placed=placed,
+        ) from exc
+    payment.redirect_url = redirect_url
+    Payment.objects.filter(pk=payment.pk).update(
+        reference=payment.reference, redirect_url=redirect_url
+    )
+    placed.redirect_url = redirect_url
+
+
+def _order_create(**fields) -> Order:
+    """Create the order under a fresh number, drawing again if the shop already used it."""
+    for _attempt in range(2):
+        number = new_order_number()
+        try:
+            # A savepoint: a collision leaves the surrounding transaction usable.
+            with transaction.atomic():
+                return Order.objects.create(number=number, **fields)
+        except IntegrityError:
+            if not Order.objects.filter(shop=fields["shop"], number=number).exists():
+                raise  # Not the number (the idempotency key: order_place answers it).
+    return Order.objects.create(number=new_order_number(), **fields)
 
 
 def _order_line(order: Order, line: CartLine) -> OrderLine:

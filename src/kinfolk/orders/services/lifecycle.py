@@ -6,6 +6,8 @@ the fan-facing event on the CRM timeline and sends e-mail after commit.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -19,13 +21,30 @@ from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import interaction_record
 from kinfolk.orders import tasks
 from kinfolk.orders.models import Order, OrderLine, Payment, Shipment, ShipmentLine
+from kinfolk.orders.payments import get_provider
 from kinfolk.shops.models import Shop
 
 
 def _locked(shop: Shop, order: Order) -> Order:
     if order.shop_id != shop.pk:
         raise InvalidInput(_("This order belongs to another shop."))
-    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    if getattr(order, "locked_for_update", False):
+        # The caller has just locked this very row in the current transaction (order_lock).
+        return order
+    return order_lock(shop=shop, order_id=order.pk)
+
+
+def order_lock(*, shop: Shop, order_id: int) -> Order:
+    """Return the shop's order ``order_id`` locked for the rest of the transaction, its shop and
+    customer loaded; the status services take it as is instead of locking it again."""
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=order_id, shop=shop)
+    )
+    order.shop = shop
+    order.locked_for_update = True
+    return order
 
 
 def _record(order: Order, kind: str, source: str, **data) -> None:
@@ -75,11 +94,23 @@ def order_cancel(
     order.transition_to(Order.Status.CANCELLED, actor=actor, note=reason)
     order.save(update_fields=["status"])
     stock_return(shop=shop, items=_unshipped_items(order))
+    pending = list(order.payments.filter(status=Payment.Status.PENDING))
     order.payments.filter(status=Payment.Status.PENDING).update(
         status=Payment.Status.DECLINED, updated_at=clock.now()
     )
+    for payment in pending:
+        # After commit (a gateway's call never runs inside the transaction); robust, since the
+        # cancellation stands either way and a payment made meanwhile arrives as a callback.
+        transaction.on_commit(partial(_payment_withdraw, payment), robust=True)
     _record(order, Interaction.Kind.ORDER_CANCELLED, source, reason=reason)
     return order
+
+
+def _payment_withdraw(payment: Payment) -> None:
+    """Ask the provider to withdraw a cancelled order's payment, if it has a way to."""
+    cancel = getattr(get_provider(payment.provider), "cancel", None)
+    if cancel is not None:
+        cancel(payment=payment)
 
 
 @transaction.atomic

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from kinfolk.core import clock
 from kinfolk.crm.models import Interaction
-from kinfolk.orders.models import Order, Payment, PaymentCallback
+from kinfolk.orders.models import Order, OrderEvent, Payment, PaymentCallback
 from kinfolk.orders.payments import get_provider
-from kinfolk.orders.services.lifecycle import order_cancel, order_mark_paid
+from kinfolk.orders.services.lifecycle import order_cancel, order_lock, order_mark_paid
 
 
 def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[str, str]) -> str:
@@ -20,7 +21,11 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
     """
     provider = get_provider(provider_code)
     event = provider.parse_callback(body=body, headers=headers)
-    payment = Payment.objects.filter(provider=provider_code, reference=event.reference).first()
+    payment = (
+        Payment.objects.select_related("shop")
+        .filter(provider=provider_code, reference=event.reference)
+        .first()
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -38,10 +43,13 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
 def _apply(payment: Payment | None, event) -> str:
     if payment is None:
         return "unknown_payment"
+    shop = payment.shop
     # Lock the order before the payment: the same order as staff actions, so no deadlock.
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    order = order_lock(shop=shop, order_id=payment.order_id)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.status != Payment.Status.PENDING:
+        if event.approved and payment.status == Payment.Status.DECLINED:
+            return _approved_after_cancel(order)
         return f"ignored_{payment.status}"
     if event.amount != payment.amount or event.currency != payment.currency:
         return "amount_mismatch"
@@ -49,7 +57,7 @@ def _apply(payment: Payment | None, event) -> str:
         if not order.can_transition_to(Order.Status.PAID):
             return f"ignored_order_{order.status}"
         order_mark_paid(
-            shop=order.shop, order=order, source=Interaction.Source.PAYMENT,
+            shop=shop, order=order, source=Interaction.Source.PAYMENT,
             note=f"{payment.provider} {payment.reference}", payment=payment,
         )
         return "approved"
@@ -57,7 +65,24 @@ def _apply(payment: Payment | None, event) -> str:
     payment.save(update_fields=["status", "updated_at"])
     if order.can_transition_to(Order.Status.CANCELLED):
         order_cancel(
-            shop=order.shop, order=order, reason=f"Payment declined ({event.reason or 'declined'})",
+            shop=shop, order=order, reason=f"Payment declined ({event.reason or 'declined'})",
             source=Interaction.Source.PAYMENT,
         )
     return "declined"
+
+
+# Stored in English; the dashboard shows it in the reader's language (SYSTEM_NOTES).
+REFUND_NEEDED_NOTE = gettext_noop("Payment received after cancellation: refund needed")
+
+
+def _approved_after_cancel(order: Order) -> str:
+    """Record, where staff see it, money taken for an order already cancelled (the fan paid the
+    card page after the order expired): the order stays cancelled and the money goes back."""
+    OrderEvent.objects.create(
+        order=order,
+        to_status=order.status,
+        actor_label="system",
+        note=REFUND_NEEDED_NOTE,
+        created_at=clock.now(),
+    )
+    return "approved_after_cancel"

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.orders.models import Cart
 from kinfolk.orders.selectors import cart_quote
@@ -72,14 +73,21 @@ def cart_page(request: HttpRequest, shop: str) -> HttpResponse:
 def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
     """Add the chosen variant and quantity to the visitor's cart in this shop."""
     shop_obj = open_shop_or_404(shop)
-    product = product_or_404(shop_obj, request.POST.get("product", "")[:200])
+    slug = request.POST.get("product", "")[:200]
     values = {
         "variant": request.POST.get("variant", "")[:_TYPED_MAX],
         "quantity": request.POST.get("quantity", "")[:_TYPED_MAX],
     }
     errors: dict[str, str] = {}
     variant_id = parse_id(values["variant"])
-    if variant_id is None or variant_id not in {v.pk for v in product.variants.all()}:
+    variant = None
+    if variant_id is not None:
+        # One query both finds the variant and proves it belongs to this product.
+        try:
+            variant = variant_get_buyable(shop=shop_obj, variant_id=variant_id, product_slug=slug)
+        except NotFound:
+            variant = None
+    if variant is None:
         errors["variant"] = _("Choose one of the options.")
     quantity = parse_quantity(values["quantity"])
     if quantity is None:
@@ -93,12 +101,21 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
         )
         remember_cart(request, shop_obj, cart)
         try:
-            cart_add(shop=shop_obj, cart=cart, variant_id=variant_id, quantity=quantity)
+            cart_add(
+                shop=shop_obj, cart=cart, variant_id=variant_id, quantity=quantity, variant=variant
+            )
         except NotFound as exc:
             errors["variant"] = exc.message
         except InvalidInput as exc:
             errors["variant" if exc.field == "variant" else "quantity"] = exc.message
 
+    if not errors and not is_htmx(request):
+        messages.success(
+            request, _("Added %(product)s to your cart.") % {"product": variant.product.name}
+        )
+        return see_other("storefront:cart", shop_obj.slug)
+    # The form is shown again: it needs the whole product (an unknown one is a 404).
+    product = product_or_404(shop_obj, slug)
     if is_htmx(request):
         context = product_form_context(
             product,
@@ -109,10 +126,7 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
         context["shop"] = shop_obj
         context["cart_count"] = cart_count(shop=shop_obj, token=cart_token(request, shop_obj))
         return render(request, "storefront/_product_added.html", context)
-    if errors:
-        return render_product(request, shop_obj, product, status=400, values=values, errors=errors)
-    messages.success(request, _("Added %(product)s to your cart.") % {"product": product.name})
-    return see_other("storefront:cart", shop_obj.slug)
+    return render_product(request, shop_obj, product, status=400, values=values, errors=errors)
 
 
 @require_POST

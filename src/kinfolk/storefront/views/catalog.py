@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+
+from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
@@ -15,7 +24,13 @@ from kinfolk.core.errors import NotFound
 from kinfolk.core.money import Money
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shops_open
-from kinfolk.storefront.selectors import product_cards, product_price_range
+from kinfolk.storefront.cart_session import cart_token
+from kinfolk.storefront.selectors import (
+    cart_count,
+    product_cards,
+    product_page_state,
+    product_price_range,
+)
 from kinfolk.storefront.views.shop_request import open_shop_or_404, shop_context
 
 
@@ -97,8 +112,60 @@ def _open_graph(request: HttpRequest, shop: Shop, product: Product, context: dic
     }
 
 
+# The product page as an anonymous visitor first sees it is rendered once per state of the
+# product (see product_page_state), language and address, and kept in Django's cache; what
+# differs per visitor (the CSRF token, the cart badge) fills these slots on every request.
+_CSRF_SLOT = "csrf-slot-8c1f0b7e"
+_CART_SLOT = mark_safe("<!--cart-slot-8c1f0b7e-->")
+PAGE_CACHE_SECONDS = 600
+
+
 @require_GET
 def product_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
     """Show one product: images, price, description and the add-to-cart form."""
     shop_obj = open_shop_or_404(shop)
-    return render_product(request, shop_obj, product_or_404(shop_obj, product))
+    if request.GET or request.user.is_authenticated or len(messages.get_messages(request)):
+        return render_product(request, shop_obj, product_or_404(shop_obj, product))
+    state = product_page_state(shop=shop_obj, slug=product)
+    if state is None:
+        return render_product(request, shop_obj, product_or_404(shop_obj, product))
+    key = (
+        "product-page:"
+        + hashlib.sha256(
+            repr(
+                (
+                    state,
+                    (shop_obj.pk, shop_obj.slug, shop_obj.name, shop_obj.description),
+                    shop_obj.currency,
+                    translation.get_language(),
+                    request.build_absolute_uri(),
+                )
+            ).encode()
+        ).hexdigest()
+    )
+    page = cache.get(key)
+    if page is None:
+        page = _render_page_with_slots(request, shop_obj, product_or_404(shop_obj, product))
+        cache.set(key, page, PAGE_CACHE_SECONDS)
+    count = cart_count(shop=shop_obj, token=cart_token(request, shop_obj))
+    page = page.replace(_CSRF_SLOT, get_token(request)).replace(
+        _CART_SLOT, _cart_link(shop_obj.slug, count, translation.get_language())
+    )
+    return HttpResponse(page)
+
+
+def _render_page_with_slots(request: HttpRequest, shop: Shop, product: Product) -> str:
+    context = {"shop": shop, "cart_count": 0, "cart_link_html": _CART_SLOT}
+    context.update(product_form_context(product))
+    context["images"] = list(product.images.all())
+    context["og"] = _open_graph(request, shop, product, context)
+    # The visitor's own values are left out: they fill the slots afterwards.
+    context.update(csrf_token=_CSRF_SLOT, messages=())
+    return render_to_string("storefront/product.html", context, request=request)
+
+
+@lru_cache(maxsize=1024)
+def _cart_link(shop_slug: str, count: int, language: str) -> str:
+    return render_to_string(
+        "storefront/_cart_link.html", {"shop": {"slug": shop_slug}, "cart_count": count}
+    )

@@ -22,13 +22,14 @@ from kinfolk.orders.models import Cart
 from kinfolk.orders.payments import enabled_providers
 from kinfolk.orders.selectors import Quote, cart_quote
 from kinfolk.orders.services.cart import cart_get
-from kinfolk.orders.services.checkout import order_place
+from kinfolk.orders.services.checkout import PaymentNotStarted, order_place
 from kinfolk.shops.models import Shop
 from kinfolk.storefront.address_form import (
     MAX_LENGTH,
     address_from,
     address_spec,
     country_choices,
+    country_options,
     region_options,
 )
 from kinfolk.storefront.cart_session import cart_token
@@ -46,7 +47,7 @@ FIELDS = (
     "payment_provider",
 )
 _KEY = re.compile(r"^[0-9a-f]{32}$")
-_TOTAL = re.compile(r"^\d{1,18}$")
+_TOTAL = re.compile(r"^[0-9]{1,18}$")
 # Where a service's field names differ from this form's.
 _FIELD_ALIASES = {"country": "country_code"}
 
@@ -66,7 +67,11 @@ def _initial_values(request: HttpRequest, shop: Shop, countries: list[tuple[str,
 
 
 def _posted_values(request: HttpRequest) -> dict:
-    values = {field: request.POST.get(field, "").strip()[:MAX_LENGTH] for field in FIELDS}
+    # NUL characters are dropped: no browser types them, and PostgreSQL stores none.
+    values = {
+        field: request.POST.get(field, "").replace("\x00", "").strip()[:MAX_LENGTH]
+        for field in FIELDS
+    }
     values["country_code"] = values["country_code"].upper()[:2]
     return values
 
@@ -111,6 +116,7 @@ def _context(
         "cart_link": cart_link,
         "idempotency_key": key,
         "countries": countries,
+        "country_options": country_options(countries, values["country_code"]),
         "spec": spec,
         "regions": region_options(spec),
         "optional_fields": {
@@ -161,6 +167,19 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
             account=request.user,
             language=request.LANGUAGE_CODE,
         )
+    except PaymentNotStarted as exc:
+        # The order exists; the same key submitted again starts its payment (see order_place).
+        context = {
+            "shop": shop_obj,
+            "cart_count": 0,
+            "message": exc.message,
+            "order": exc.placed.order,
+            "order_url": order_page_url(exc.placed.order),
+            "values": values,
+            "idempotency_key": key,
+            "expected_total": raw_total,
+        }
+        return render(request, "storefront/payment_retry.html", context, status=exc.status)
     except OutOfStock as exc:
         return _rerender(
             request,

@@ -13,9 +13,10 @@ from kinfolk.shops.selectors import shop_get_open
 from kinfolk.storefront.cart_session import cart_token
 from kinfolk.storefront.selectors import cart_count
 
-# Larger ids than a 64-bit column holds are "no such row", not a database error.
-_ID = re.compile(r"^\d{1,18}$")
-_INT = re.compile(r"^[+-]?\d+$")
+# Larger ids than a 64-bit column holds are "no such row", not a database error. ASCII digits
+# only: \d also takes other scripts' digits ("١٢"), which int() would quietly accept.
+_ID = re.compile(r"^[0-9]{1,18}$")
+_INT = re.compile(r"^[+-]?[0-9]+$")
 # A quantity with more digits than this is "too many" without building a huge integer.
 _MAX_DIGITS = 9
 
