@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from kinfolk.clv.mle import minimize_log_params
+from kinfolk.clv.mle import dot, minimize_log_params, sample_weights, standard_errors
 
 NAMES = ("r", "alpha", "a", "b")
 # Starting points on the log scale, with time rescaled so that the longest T is 10 units.
@@ -50,6 +50,7 @@ class BgNbdFit:
     at_bound: bool
     message: str
     evaluations: int
+    standard_errors: dict[str, float] | None = None
 
 
 class _Data:
@@ -76,21 +77,21 @@ def _negative_loglik(log_params: NDArray, data: _Data) -> tuple[float, NDArray]:
     r, alpha, a, b = np.exp(log_params)
     xs, n_x = data.xs, data.x_weight
     # Terms that depend on the frequency alone: A1 and A2 of Fader, Hardie & Lee (2005), eq. 6.
-    ll = n_x @ (gammaln(r + xs) + gammaln(b + xs) - gammaln(a + b + xs)) + data.total * (
+    ll = dot(n_x, gammaln(r + xs) + gammaln(b + xs) - gammaln(a + b + xs)) + data.total * (
         r * np.log(alpha) - gammaln(r) + gammaln(a + b) - gammaln(b)
     )
     psi_rx = digamma(r + xs)
     psi_abx = digamma(a + b + xs)
-    d_r = n_x @ psi_rx + data.total * (np.log(alpha) - digamma(r))
+    d_r = dot(n_x, psi_rx) + data.total * (np.log(alpha) - digamma(r))
     d_alpha = data.total * r / alpha
-    d_a = data.total * digamma(a + b) - n_x @ psi_abx
-    d_b = data.total * (digamma(a + b) - digamma(b)) + n_x @ (digamma(b + xs) - psi_abx)
+    d_a = data.total * digamma(a + b) - dot(n_x, psi_abx)
+    d_b = data.total * (digamma(a + b) - digamma(b)) + dot(n_x, digamma(b + xs) - psi_abx)
 
     # Customers without repeat purchases: only A3 = (α + T)^-(r + x).
     log_zero = np.log(alpha + data.zero_T)
-    ll -= r * (data.zero_w @ log_zero)
-    d_r -= data.zero_w @ log_zero
-    d_alpha -= r * (data.zero_w @ (1.0 / (alpha + data.zero_T)))
+    ll -= r * dot(data.zero_w, log_zero)
+    d_r -= dot(data.zero_w, log_zero)
+    d_alpha -= r * dot(data.zero_w, 1.0 / (alpha + data.zero_T))
 
     # Repeat buyers: log(A3 + A4) with A3 = (α + T)^-(r + x), A4 = a / (b + x - 1) (α + t_x)^-(r + x),
     # written as log A3 + softplus(d), d = log A4 - log A3, to take one exp and one log1p.
@@ -108,19 +109,17 @@ def _negative_loglik(log_params: NDArray, data: _Data) -> tuple[float, NDArray]:
     softplus += np.maximum(d, 0.0)
     share4 = np.where(d >= 0.0, 1.0, small)  # A4 / (A3 + A4)
     share4 /= 1.0 + small
-    w_log_T = w @ log_T
-    ll += w @ softplus - r * w_log_T - wx @ log_T
+    w_log_T = dot(w, log_T)
+    ll += dot(w, softplus) - r * w_log_T - dot(wx, log_T)
     w_share4 = w * share4
-    d_r -= w_log_T - w_share4 @ gap
+    d_r -= w_log_T - dot(w_share4, gap)
     mix = inv_tx - inv_T
     mix *= share4
     mix += inv_T  # share3 / (α + T) + share4 / (α + t_x)
-    d_alpha -= r * (w @ mix) + wx @ mix
-    sum_share4 = n_x.dtype.type(w_share4.sum())
-    d_a += sum_share4 / a
-    d_b -= np.bincount(index, weights=w_share4, minlength=len(xs)) @ (
-        1.0 / np.where(b_x > 0, b_x, 1.0)
-    )
+    d_alpha -= r * dot(w, mix) + dot(wx, mix)
+    d_a += w_share4.sum() / a
+    share4_by_x = np.bincount(index, weights=w_share4, minlength=len(xs))
+    d_b -= dot(share4_by_x, 1.0 / np.where(b_x > 0, b_x, 1.0))
 
     grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
     return -ll / data.total, -grad / data.total
@@ -148,7 +147,9 @@ def loglik(
 ) -> float:
     """Return the total BG/NBD log-likelihood of the customers (weighted by ``weights``)."""
     terms = loglik_terms(params, x, t_x, T)
-    return float(terms.sum() if weights is None else np.asarray(weights) @ terms)
+    return float(
+        terms.sum() if weights is None else dot(np.asarray(weights, dtype=np.float64), terms)
+    )
 
 
 def fit_bgnbd(
@@ -161,7 +162,8 @@ def fit_bgnbd(
 
     ``weights`` counts the customers sharing each history. Time is rescaled for the optimiser (the
     longest T becomes 10 units) and α scaled back. Further starting points are tried only when the
-    first start does not converge or ends on a bound.
+    first start does not converge or ends on a bound; over more than 100,000 customers they run on
+    a sample first (see :func:`kinfolk.clv.mle.minimize_log_params`).
     """
     x = np.asarray(x, dtype=np.int64)
     t_x = np.asarray(t_x, dtype=np.float64)
@@ -172,18 +174,29 @@ def fit_bgnbd(
     longest = float(T.max())
     scale = 10.0 / longest if longest > 0 else 1.0
     data = _Data(x, t_x * scale, T * scale, w)
+    preliminary = None
+    sample = sample_weights(w)
+    if sample is not None:
+        keep = sample > 0
+        preliminary = _Data(x[keep], t_x[keep] * scale, T[keep] * scale, sample[keep])
 
-    best = minimize_log_params(_negative_loglik, data, STARTS)
+    best = minimize_log_params(_negative_loglik, data, STARTS, preliminary=preliminary)
     r, alpha, a, b = np.exp(best.log_params)
     params = BgNbdParams(r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b))
+    errors = standard_errors(best, np.array([r, alpha / scale, a, b]), data.total)
+    # Rescaling time by s multiplies each customer's likelihood by s^x: undo it.
+    total_loglik = -best.value * data.total + np.log(scale) * dot(w, x.astype(np.float64))
     return BgNbdFit(
         params=params,
-        loglik=loglik(params, x, t_x, T, w),
-        customers=int(round(w.sum())),
+        loglik=float(total_loglik),
+        customers=int(round(data.total)),
         converged=best.converged,
         at_bound=best.at_bound,
         message=best.message,
         evaluations=best.evaluations,
+        standard_errors=None
+        if errors is None
+        else dict(zip(NAMES, map(float, errors), strict=True)),
     )
 
 

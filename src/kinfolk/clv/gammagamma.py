@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, gammaln
 
-from kinfolk.clv.mle import minimize_log_params
+from kinfolk.clv.mle import dot, minimize_log_params, sample_weights, standard_errors
 
 NAMES = ("p", "q", "gamma")
 # Log-scale starting points, with the spend rescaled so that its mean is 1.
@@ -53,6 +53,7 @@ class GammaGammaFit:
     at_bound: bool
     message: str
     evaluations: int
+    standard_errors: dict[str, float] | None = None
 
 
 class _Data:
@@ -64,7 +65,7 @@ class _Data:
         self.m = m
         log_m = np.log(m)
         log_x = np.log(x)
-        self.sum_x_log_mx = float(x @ (log_m + log_x))  # Σ x (log m + log x)
+        self.sum_x_log_mx = dot(x, log_m + log_x)  # Σ x (log m + log x)
         self.sum_log_m = float(log_m.sum())
 
 
@@ -76,18 +77,18 @@ def _negative_loglik(log_params: NDArray, data: _Data) -> tuple[float, NDArray]:
     spend = gamma + m * x
     log_spend = np.log(spend)
     ll = (
-        n_x @ (gammaln(px + q) - gammaln(px))
+        dot(n_x, gammaln(px + q) - gammaln(px))
         + data.n * (q * np.log(gamma) - gammaln(q))
         + p * data.sum_x_log_mx
         - data.sum_log_m
-        - p * (x @ log_spend)
+        - p * dot(x, log_spend)
         - q * log_spend.sum()
     )
     psi = digamma(px + q)
-    d_p = (n_x * xs) @ (psi - digamma(px)) + data.sum_x_log_mx - x @ log_spend
-    d_q = n_x @ psi + data.n * (np.log(gamma) - digamma(q)) - log_spend.sum()
+    d_p = dot(n_x * xs, psi - digamma(px)) + data.sum_x_log_mx - dot(x, log_spend)
+    d_q = dot(n_x, psi) + data.n * (np.log(gamma) - digamma(q)) - log_spend.sum()
     inverse = 1.0 / spend
-    d_gamma = data.n * q / gamma - p * (x @ inverse) - q * inverse.sum()
+    d_gamma = data.n * q / gamma - p * dot(x, inverse) - q * inverse.sum()
     grad = np.array([d_p * p, d_q * q, d_gamma * gamma])
     return -ll / data.n, -grad / data.n
 
@@ -132,17 +133,29 @@ def fit_gammagamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGamm
     if len(x) == 0:
         raise ValueError("no customer with repeat purchases of positive value")
     scale = float(m.mean())
-    best = minimize_log_params(_negative_loglik, _Data(x, m / scale), STARTS)
+    preliminary = None
+    sample = sample_weights(np.ones(len(x)))
+    if sample is not None:
+        keep = sample > 0
+        preliminary = _Data(x[keep], m[keep] / scale)
+    best = minimize_log_params(
+        _negative_loglik, _Data(x, m / scale), STARTS, preliminary=preliminary
+    )
     p, q, gamma = np.exp(best.log_params)
     params = GammaGammaParams(p=float(p), q=float(q), gamma=float(gamma * scale))
+    errors = standard_errors(best, np.array([p, q, gamma * scale]), len(x))
     return GammaGammaFit(
         params=params,
-        loglik=loglik(params, x, m),
+        # Dividing the spend by s multiplies each density by s: undo it.
+        loglik=float(-best.value * len(x) - len(x) * np.log(scale)),
         customers=len(x),
         converged=best.converged,
         at_bound=best.at_bound,
         message=best.message,
         evaluations=best.evaluations,
+        standard_errors=None
+        if errors is None
+        else dict(zip(NAMES, map(float, errors), strict=True)),
     )
 
 

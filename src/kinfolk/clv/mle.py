@@ -15,6 +15,16 @@ LOG_BOUND = 15.0
 BOUND_MARGIN = 1e-3
 
 
+def dot(a: NDArray, b: NDArray) -> float:
+    """Return the dot product of two vectors, summed by NumPy rather than by BLAS.
+
+    BLAS' ddot wakes its thread pool for long vectors; between the optimiser's steps the threads
+    fall asleep again, and on a small, busy machine waking them costs more than the sum itself
+    (3 ms against 0.15 ms for half a million terms).
+    """
+    return float(np.einsum("i,i->", a, b))
+
+
 def at_bound(log_params: NDArray) -> bool:
     """Return whether any log-parameter sits on (or next to) its bound."""
     return bool(np.any(np.abs(log_params) >= LOG_BOUND - BOUND_MARGIN))
@@ -24,6 +34,7 @@ def at_bound(log_params: NDArray) -> bool:
 # is below this after the Newton polish, whatever the optimiser said about its line search.
 GRADIENT_TOLERANCE = 1e-6
 FD_STEP = 1e-6
+NEWTON_STEPS = 8
 
 Objective = Callable[[NDArray, object], tuple[float, NDArray]]
 
@@ -45,6 +56,38 @@ class Optimum:
     hessian: NDArray | None = None
 
 
+# Above this many customers, the starting points run on a sample of this size first.
+PRELIMINARY_CUSTOMERS = 50_000
+
+
+def sample_weights(weights: NDArray) -> NDArray | None:
+    """Return the weights of a random sample of about ``PRELIMINARY_CUSTOMERS`` customers.
+
+    ``weights`` counts the customers behind each row; the sample thins every row binomially, with
+    a fixed seed so that a fit is reproducible. Returns None when the data are small already.
+    """
+    total = float(weights.sum())
+    if total <= 2 * PRELIMINARY_CUSTOMERS:
+        return None
+    rng = np.random.default_rng(20050101)
+    counts = np.maximum(np.round(weights), 1).astype(np.int64)
+    return rng.binomial(counts, PRELIMINARY_CUSTOMERS / total).astype(np.float64)
+
+
+def standard_errors(optimum: Optimum, params: NDArray, customers: float) -> NDArray | None:
+    """Return the parameters' standard errors from the Hessian (None if it is not invertible)."""
+    if optimum.hessian is None:
+        return None
+    try:
+        covariance = np.linalg.inv(optimum.hessian * customers)
+    except np.linalg.LinAlgError:
+        return None
+    variances = np.diag(covariance)
+    if not np.all(np.isfinite(variances)) or np.any(variances < 0):
+        return None
+    return params * np.sqrt(variances)
+
+
 def _hessian(objective: Objective, log_params: NDArray, gradient: NDArray, data: object) -> NDArray:
     """Return the Hessian by forward differences of the analytic gradient, made symmetric."""
     columns = [
@@ -55,33 +98,33 @@ def _hessian(objective: Objective, log_params: NDArray, gradient: NDArray, data:
     return (hessian + hessian.T) / 2
 
 
-def _polish(
+def _newton(
     objective: Objective, log_params: NDArray, data: object
 ) -> tuple[NDArray, float, NDArray, NDArray | None, int]:
-    """Take up to three Newton steps (one Hessian) from where L-BFGS-B stopped.
+    """Take Newton steps on the analytic gradient, with one Hessian taken at the start.
 
-    L-BFGS-B stops once the rounding noise of a sum over many customers hides any further
-    decrease, which can leave the gradient at 1e-7; Newton steps on the analytic gradient do not
-    need the decrease to show.
+    Used after L-BFGS-B, which stops once the rounding noise of a sum over many customers hides
+    any further decrease (leaving the gradient near 1e-7), and from a sample's optimum, close
+    enough for the fixed Hessian to converge in a few steps. Stops at the first step that does
+    not shrink the gradient.
     """
     value, gradient = objective(log_params, data)
     evaluations = 1
-    try:
-        hessian = _hessian(objective, log_params, gradient, data)
-    except FloatingPointError:
+    if not np.isfinite(value):
         return log_params, float(value), gradient, None, evaluations
+    hessian = _hessian(objective, log_params, gradient, data)
     evaluations += len(log_params)
     if not np.all(np.isfinite(hessian)):
         return log_params, float(value), gradient, None, evaluations
-    for _ in range(3):
+    for _ in range(NEWTON_STEPS):
         if np.max(np.abs(gradient)) < 1e-12:
             break
         try:
             step = np.linalg.solve(hessian, gradient)
         except np.linalg.LinAlgError:
             return log_params, float(value), gradient, None, evaluations
-        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 0.1:
-            break  # far from a maximum: the optimiser's verdict stands
+        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1.0:
+            break  # far from a maximum, or not at one
         trial = np.clip(log_params - step, -LOG_BOUND, LOG_BOUND)
         trial_value, trial_gradient = objective(trial, data)
         evaluations += 1
@@ -138,31 +181,37 @@ def minimize_log_params(
 
     The starting points are tried in order; the next one only when the best so far has not
     converged or sits on a bound. With ``preliminary`` data (a sample of the customers, cheap to
-    evaluate) the starts run on it and the full data start from its optimum, which saves most of
-    the evaluations over millions of customers. Raises ``ArithmeticError`` when no start gives a
-    finite value.
+    evaluate) the starts run on the sample, and Newton steps on the full data go from there: a
+    handful of evaluations over millions of customers instead of dozens. If they do not converge,
+    the starts run on the full data. Raises ``ArithmeticError`` when no start gives a finite value.
     """
     evaluations = 0
-    best = None
     if preliminary is not None:
         rough, evaluations = _best_of(objective, preliminary, starts)
         if rough is not None and _usable(rough) and not at_bound(rough.x):
-            best = _lbfgsb(objective, rough.x, data)
-            evaluations += int(best.nfev)
-            if not _usable(best):
-                best = None
-    if best is None:
-        best, more = _best_of(objective, data, starts)
-        evaluations += more
+            log_params, value, gradient, hessian, more = _newton(objective, rough.x, data)
+            evaluations += more
+            if np.max(np.abs(gradient)) < GRADIENT_TOLERANCE:
+                return Optimum(
+                    log_params=log_params,
+                    value=value,
+                    converged=True,
+                    at_bound=at_bound(log_params),
+                    message="Newton steps from the optimum of a sample",
+                    evaluations=evaluations,
+                    hessian=hessian,
+                )
+    best, more = _best_of(objective, data, starts)
+    evaluations += more
     if best is None:
         raise ArithmeticError("the log-likelihood is not finite at any starting point")
-    log_params, value, gradient, hessian, extra = _polish(objective, best.x, data)
+    log_params, value, gradient, hessian, more = _newton(objective, best.x, data)
     return Optimum(
         log_params=log_params,
         value=value,
         converged=bool(np.max(np.abs(gradient)) < GRADIENT_TOLERANCE),
         at_bound=at_bound(log_params),
         message=str(best.message),
-        evaluations=evaluations + extra,
+        evaluations=evaluations + more,
         hessian=hessian,
     )

@@ -42,7 +42,7 @@ def pooled_estimate(summary: RfmSummary) -> PooledEstimate:
     exposure = float(summary.T.sum())
     rate = float(x.sum()) / exposure if exposure > 0 else 0.0
     weight = float(summary.T.mean()) if len(x) else 0.0
-    repeat_value = float(x @ summary.monetary_value)
+    repeat_value = float(np.einsum("i,i->", x, summary.monetary_value))
     if x.sum() > 0:
         spend = repeat_value / float(x.sum())
     else:

@@ -75,7 +75,7 @@ def bgnbd_outlook(
     by_horizon = cumulative[:, : len(horizons)]
     by_month = cumulative[:, len(horizons) :]
     monthly = np.diff(by_month, axis=1, prepend=0.0)
-    discounted = monthly @ discounts
+    discounted = np.einsum("ij,j->i", monthly, discounts)
     per_pattern_horizon = alive[:, None] * by_horizon[pair]
     per_pattern_discounted = alive * discounted[pair]
     return alive[pattern], per_pattern_horizon[pattern], per_pattern_discounted[pattern]

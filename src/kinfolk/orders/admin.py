@@ -39,6 +39,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["order", "provider", "reference", "status", "amount", "currency"]
     list_filter = ["provider", "status"]
     list_select_related = ["order"]
+    # Listed, so that the form behind the read-only page builds no URL field for it.
+    readonly_fields = ["redirect_url"]
 
 
 @admin.register(PaymentCallback)

@@ -1,0 +1,1 @@
+"""Parts of the storefront benchmark: the server it starts, the HTTP client, the virtual buyers."""
