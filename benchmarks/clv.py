@@ -131,9 +131,9 @@ def main() -> None:
     figures: dict = {
         "benchmark": "clv",
         "customers": len(summary),
-        "transactions": int(len(ids)),
+        "transactions": len(ids),
         "repeat_customers": fitted.repeat_customers,
-        "distinct_histories": int(len(history_patterns(summary)[0])),
+        "distinct_histories": len(history_patterns(summary)[0]),
         "summary_s": round(summary_s, 3),
         "model_fit_s": round(model_s, 3),
         "score_s": round(score_s, 3),

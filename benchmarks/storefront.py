@@ -49,7 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
+    # The same as ``kinfolk serve``'s default (see there why two).
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
     parser.add_argument("--fans", type=int, default=2000)
     parser.add_argument("--orders", type=int, default=10000)
     parser.add_argument("--data-dir", help="reuse this data folder (default: a new temporary one)")

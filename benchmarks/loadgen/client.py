@@ -32,7 +32,10 @@ def new_session(base: str, *, connections: int = 1, cookies: bool = True) -> aio
     jar = aiohttp.CookieJar(unsafe=True) if cookies else aiohttp.DummyCookieJar()
     return aiohttp.ClientSession(
         base_url=base,
-        connector=aiohttp.TCPConnector(limit=connections, force_close=False),
+        # gunicorn closes a keep-alive connection after 2 idle seconds (its --keep-alive): a
+        # request sent on such a connection just as the server closes it fails without ever
+        # reaching the application. Closing idle connections first keeps that race out.
+        connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=1.0),
         cookie_jar=jar,
         timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
     )

@@ -23,6 +23,7 @@ usage: kinfolk <command> [options]
   serve      run the site with gunicorn and a background worker (kinfolk serve --help)
   worker     run the background worker (Huey consumer) alone
   demo       build demo shops, products and accounts
+  clv        fit purchase and spend models to a CSV of transactions (kinfolk clv fit --help)
   <other>    any Django management command: migrate, createsuperuser, shell, ...
 """
 
@@ -44,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         except KeyboardInterrupt:
             # Ctrl-C during migrate or collectstatic, before anything was started.
             sys.exit(130)
+    if command == "clv":
+        # Pure NumPy/SciPy: no Django settings or database needed.
+        from kinfolk.clv.cli import main as clv_main
+
+        sys.exit(clv_main(rest))
     if command in {"help", "-h", "--help"} and not rest:
         print(USAGE)
         _django(["help"])
@@ -87,8 +93,12 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)"
     )
+    # Two threads: a second request's I/O (database, socket) overlaps the first's Python work,
+    # while more threads only queue on the interpreter lock. Measured with
+    # benchmarks/storefront.py on 2 workers: 2 threads served the most product pages and orders
+    # per second; 4, 8 and 16 fewer, and the sync worker (no keep-alive) fewer still.
     parser.add_argument(
-        "--threads", type=int, default=4, help="threads per gunicorn worker (default: %(default)s)"
+        "--threads", type=int, default=2, help="threads per gunicorn worker (default: %(default)s)"
     )
     parser.add_argument(
         "--no-worker", action="store_true", help="do not start the background worker"

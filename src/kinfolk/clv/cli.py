@@ -122,9 +122,9 @@ def _day_parser(date_format: str):
 
         def iso(text: str) -> str | None:
             text = text.strip()
-            if len(text) >= 10 and text[4] == "-" and text[7] == "-":
-                if len(text) == 10 or text[10] in "T ":
-                    return text[:10]
+            shaped = len(text) >= 10 and text[4] == "-" and text[7] == "-"
+            if shaped and (len(text) == 10 or text[10] in "T "):
+                return text[:10]
             return None
 
         return iso

@@ -13,6 +13,15 @@ from scipy.optimize import minimize
 # that ends near one means the data cannot pin the parameter down.
 LOG_BOUND = 15.0
 BOUND_MARGIN = 1e-3
+# A fit counts as converged when the gradient of the mean log-likelihood, in the log-parameters,
+# is below this after the Newton steps, whatever the optimiser said about its line search.
+GRADIENT_TOLERANCE = 1e-6
+FD_STEP = 1e-6  # for the Hessian, by forward differences of the analytic gradient
+NEWTON_STEPS = 8
+# Above twice this many customers, the starting points run on a sample of this size first.
+PRELIMINARY_CUSTOMERS = 50_000
+
+Objective = Callable[[NDArray, object], tuple[float, NDArray]]
 
 
 def dot(a: NDArray, b: NDArray) -> float:
@@ -30,21 +39,12 @@ def at_bound(log_params: NDArray) -> bool:
     return bool(np.any(np.abs(log_params) >= LOG_BOUND - BOUND_MARGIN))
 
 
-# A fit counts as converged when the gradient of the mean log-likelihood, in the log-parameters,
-# is below this after the Newton polish, whatever the optimiser said about its line search.
-GRADIENT_TOLERANCE = 1e-6
-FD_STEP = 1e-6
-NEWTON_STEPS = 8
-
-Objective = Callable[[NDArray, object], tuple[float, NDArray]]
-
-
 @dataclass(frozen=True)
 class Optimum:
     """Where the optimiser stopped: log-parameters, mean negative log-likelihood and status.
 
     ``hessian`` is the Hessian of the mean negative log-likelihood in the log-parameters (by
-    differences of the analytic gradient), or None if it could not be inverted.
+    differences of the analytic gradient), or None where it could not be computed.
     """
 
     log_params: NDArray
@@ -54,10 +54,6 @@ class Optimum:
     message: str
     evaluations: int
     hessian: NDArray | None = None
-
-
-# Above this many customers, the starting points run on a sample of this size first.
-PRELIMINARY_CUSTOMERS = 50_000
 
 
 def sample_weights(weights: NDArray) -> NDArray | None:
@@ -101,24 +97,24 @@ def _hessian(objective: Objective, log_params: NDArray, gradient: NDArray, data:
 def _newton(
     objective: Objective, log_params: NDArray, data: object
 ) -> tuple[NDArray, float, NDArray, NDArray | None, int]:
-    """Take Newton steps on the analytic gradient, with one Hessian taken at the start.
+    """Take Newton steps on the analytic gradient, the Hessian by differences of the gradient.
 
     Used after L-BFGS-B, which stops once the rounding noise of a sum over many customers hides
-    any further decrease (leaving the gradient near 1e-7), and from a sample's optimum, close
-    enough for the fixed Hessian to converge in a few steps. Stops at the first step that does
-    not shrink the gradient.
+    any further decrease (leaving the gradient near 1e-7), and from a sample's optimum. The
+    Hessian is taken again only when a step shrinks the gradient less than tenfold. Stops
+    at the first step that does not shrink the gradient.
     """
     value, gradient = objective(log_params, data)
     evaluations = 1
-    if not np.isfinite(value):
-        return log_params, float(value), gradient, None, evaluations
-    hessian = _hessian(objective, log_params, gradient, data)
-    evaluations += len(log_params)
-    if not np.all(np.isfinite(hessian)):
-        return log_params, float(value), gradient, None, evaluations
+    hessian = None
     for _ in range(NEWTON_STEPS):
-        if np.max(np.abs(gradient)) < 1e-12:
+        if not np.isfinite(value) or np.max(np.abs(gradient)) < 1e-12:
             break
+        if hessian is None:
+            hessian = _hessian(objective, log_params, gradient, data)
+            evaluations += len(log_params)
+            if not np.all(np.isfinite(hessian)):
+                return log_params, float(value), gradient, None, evaluations
         try:
             step = np.linalg.solve(hessian, gradient)
         except np.linalg.LinAlgError:
@@ -130,23 +126,28 @@ def _newton(
         evaluations += 1
         if not np.isfinite(trial_value) or trial_value > value + 1e-12 * max(1.0, abs(value)):
             break
-        if np.max(np.abs(trial_gradient)) >= np.max(np.abs(gradient)):
+        shrink = np.max(np.abs(trial_gradient)) / np.max(np.abs(gradient))
+        if shrink >= 1.0:
             break
+        if shrink > 0.1:
+            hessian = None  # slow progress: the Hessian was taken too far away
         log_params, value, gradient = trial, trial_value, trial_gradient
+    if hessian is None and np.isfinite(value):
+        hessian = _hessian(objective, log_params, gradient, data)
+        evaluations += len(log_params)
     return log_params, float(value), gradient, hessian, evaluations
 
 
 def _lbfgsb(objective: Objective, start: Sequence[float], data: object):
-    with np.errstate(all="ignore"):
-        return minimize(
-            objective,
-            np.asarray(start, dtype=np.float64),
-            args=(data,),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
-            options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 2000},
-        )
+    return minimize(
+        objective,
+        np.asarray(start, dtype=np.float64),
+        args=(data,),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+        options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 2000},
+    )
 
 
 def _usable(result) -> bool:
@@ -185,6 +186,16 @@ def minimize_log_params(
     handful of evaluations over millions of customers instead of dozens. If they do not converge,
     the starts run on the full data. Raises ``ArithmeticError`` when no start gives a finite value.
     """
+    with np.errstate(all="ignore"):
+        return _minimize(objective, data, starts, preliminary)
+
+
+def _minimize(
+    objective: Objective,
+    data: object,
+    starts: Sequence[Sequence[float]],
+    preliminary: object | None,
+) -> Optimum:
     evaluations = 0
     if preliminary is not None:
         rough, evaluations = _best_of(objective, preliminary, starts)

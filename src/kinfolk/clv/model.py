@@ -7,6 +7,9 @@ set aside, with a code in ``ClvFit.fallback`` and an explanation in ``ClvFit.fal
   parameters rest on repeat buyers alone (``too_few_repeat_customers``);
 * the optimiser did not converge (``no_convergence``) or the likelihood was not finite;
 * a parameter ended on its bound, so the data do not determine it (``parameter_at_bound``);
+* the Hessian at the maximum cannot be inverted into standard errors: the likelihood is flat in
+  some direction, as when a handful of repeat buyers sends a and b of BG/NBD to 10^6
+  (``parameters_undetermined``);
 * Gamma-Gamma's q <= 1, which leaves the mean spend per purchase infinite (``spend_mean_undefined``).
 
 The estimate of :mod:`kinfolk.clv.pooled` then takes the place of the model set aside.
@@ -29,6 +32,7 @@ NO_CUSTOMERS = "no_customers"
 TOO_FEW_REPEAT_CUSTOMERS = "too_few_repeat_customers"
 NO_CONVERGENCE = "no_convergence"
 PARAMETER_AT_BOUND = "parameter_at_bound"
+UNDETERMINED = "parameters_undetermined"
 SPEND_MEAN_UNDEFINED = "spend_mean_undefined"
 
 
@@ -66,12 +70,17 @@ class ClvFit:
 
 def _problem(fitted: BgNbdFit | GammaGammaFit, name: str) -> tuple[str, str] | None:
     values = ", ".join(f"{k} = {v:.6g}" for k, v in fitted.params.as_dict().items())
-    if not fitted.converged or not np.isfinite(fitted.loglik):
-        return NO_CONVERGENCE, f"the {name} fit did not converge ({fitted.message}; {values})"
     if fitted.at_bound:
         return PARAMETER_AT_BOUND, (
             f"the {name} fit ended with a parameter on its bound ({values}): "
             "the data do not determine it"
+        )
+    if not fitted.converged or not np.isfinite(fitted.loglik):
+        return NO_CONVERGENCE, f"the {name} fit did not converge ({fitted.message}; {values})"
+    if fitted.standard_errors is None:
+        return UNDETERMINED, (
+            f"the {name} likelihood is flat around its maximum ({values}): "
+            "the data do not determine the parameters"
         )
     return None
 
@@ -90,8 +99,10 @@ def fit(summary: RfmSummary, *, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS
         problems.append(
             (
                 TOO_FEW_REPEAT_CUSTOMERS,
-                f"only {repeat} customers bought more than once; the purchase model needs at "
-                f"least {min_repeat_customers}",
+                (
+                    f"only {repeat} customers bought more than once; the purchase model needs "
+                    f"at least {min_repeat_customers}"
+                ),
             )
         )
     else:
@@ -112,8 +123,10 @@ def fit(summary: RfmSummary, *, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS
         problems.append(
             (
                 TOO_FEW_REPEAT_CUSTOMERS,
-                f"only {spenders} customers have repeat purchases of positive value; the spend "
-                f"model needs at least {min_repeat_customers}",
+                (
+                    f"only {spenders} customers have repeat purchases of positive value; the "
+                    f"spend model needs at least {min_repeat_customers}"
+                ),
             )
         )
     elif customers:
@@ -126,8 +139,10 @@ def fit(summary: RfmSummary, *, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS
             if problem is None and attempt_gg.params.q <= 1.0:
                 problem = (
                     SPEND_MEAN_UNDEFINED,
-                    f"the Gamma-Gamma fit gives q = {attempt_gg.params.q:.4g} <= 1, which leaves "
-                    "the mean spend per purchase infinite",
+                    (
+                        f"the Gamma-Gamma fit gives q = {attempt_gg.params.q:.4g} <= 1, which "
+                        "leaves the mean spend per purchase infinite"
+                    ),
                 )
             if problem is None:
                 gammagamma = attempt_gg

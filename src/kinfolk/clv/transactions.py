@@ -160,17 +160,28 @@ def summarize(
     keep = days <= obs_end
     if not keep.all():
         ids, days, values = ids[keep], days[keep], values[keep]
-    labels, codes = np.unique(ids, return_inverse=True)
-    codes = codes.reshape(-1)
+    if len(days) == 0:
+        raise ValueError("no transactions on or before the observation end")
 
     # One row per (customer, day): sort on a combined integer key, sum the day's amounts.
     first_day = int(days.min())
-    span = np.int64(obs_end - first_day + 1)
-    key = codes.astype(np.int64) * span + (days - first_day)
+    span = obs_end - first_day + 1
+    if np.issubdtype(ids.dtype, np.integer) and _fits(ids, span):
+        # Integer ids go into the key as they are: one sort instead of two.
+        base = int(ids.min())
+        key = (ids.astype(np.int64) - base) * span + (days - first_day)
+    else:
+        labels, codes = np.unique(ids, return_inverse=True)
+        base = None
+        key = codes.reshape(-1).astype(np.int64) * span + (days - first_day)
     pair_key, pair_of_row = np.unique(key, return_inverse=True)
     pair_value = np.bincount(pair_of_row.reshape(-1), weights=values, minlength=len(pair_key))
-    pair_customer = pair_key // span
+    pair_id = pair_key // span
     pair_day = pair_key % span + first_day
+    new_customer = np.diff(pair_id, prepend=-1) != 0
+    pair_customer = np.cumsum(new_customer) - 1  # 0, 1, ... in the order of the ids
+    if base is not None:
+        labels = (pair_id[new_customer] + base).astype(ids.dtype)
 
     # Pairs are sorted by customer, then day: each customer's first pair is the first purchase.
     n_all = len(labels)
@@ -212,6 +223,11 @@ def summarize(
     )
 
 
+def _fits(ids: NDArray, span: int) -> bool:
+    """Return whether (id - smallest id) * span + day fits a 64-bit key."""
+    return (int(ids.max()) - int(ids.min()) + 1) * span < 2**62
+
+
 def history_patterns(
     summary: RfmSummary,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray, NDArray]:
@@ -220,7 +236,20 @@ def history_patterns(
     Returns the distinct ``(x, t_x, T)``, how many customers share each, and for every customer the
     index of its pattern. Summaries built from dated transactions have whole-day times and usually
     collapse a great deal; summaries from arbitrary floats are left as they are (one per customer).
+    The grouping is kept on the summary (whose arrays are not to be changed), so fitting and
+    scoring the same summary group it once.
     """
+    cached = summary.__dict__.get("_patterns")
+    if cached is None:
+        cached = _group_histories(summary)
+        # The dataclass is frozen: the cache goes around its __setattr__.
+        object.__setattr__(summary, "_patterns", cached)
+    return cached
+
+
+def _group_histories(
+    summary: RfmSummary,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray, NDArray]:
     x = summary.frequency
     n = len(x)
     if summary.recency_days is None or summary.age_days is None or n == 0:

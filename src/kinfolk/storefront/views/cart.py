@@ -24,7 +24,12 @@ from kinfolk.orders.services.cart import (
     cart_set_quantity,
 )
 from kinfolk.shops.models import Shop
-from kinfolk.storefront.cart_session import cart_token, remember_cart
+from kinfolk.storefront.cart_session import (
+    badge_count,
+    cart_token,
+    remember_cart,
+    remember_count,
+)
 from kinfolk.storefront.selectors import cart_count, cart_rows
 from kinfolk.storefront.views.catalog import product_form_context, product_or_404, render_product
 from kinfolk.storefront.views.shop_request import (
@@ -48,6 +53,7 @@ def _cart_context(
     typed: dict[int, str] | None = None,
 ) -> dict:
     quote = cart_quote(shop=shop, cart=cart)
+    remember_count(request, shop, quote.count)
     rows = cart_rows(quote)
     for row in rows:
         row.error = (line_errors or {}).get(row.line.pk, "")
@@ -108,6 +114,8 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
             errors["variant"] = exc.message
         except InvalidInput as exc:
             errors["variant" if exc.field == "variant" else "quantity"] = exc.message
+        else:
+            remember_count(request, shop_obj, cart_count(shop=shop_obj, token=cart.token))
 
     if not errors and not is_htmx(request):
         messages.success(
@@ -124,7 +132,7 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
             added=0 if errors else quantity,
         )
         context["shop"] = shop_obj
-        context["cart_count"] = cart_count(shop=shop_obj, token=cart_token(request, shop_obj))
+        context["cart_count"] = badge_count(request, shop_obj)
         return render(request, "storefront/_product_added.html", context)
     return render_product(request, shop_obj, product, status=400, values=values, errors=errors)
 

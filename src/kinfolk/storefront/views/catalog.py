@@ -24,9 +24,8 @@ from kinfolk.core.errors import NotFound
 from kinfolk.core.money import Money
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shops_open
-from kinfolk.storefront.cart_session import cart_token
+from kinfolk.storefront.cart_session import badge_count
 from kinfolk.storefront.selectors import (
-    cart_count,
     product_cards,
     product_page_state,
     product_price_range,
@@ -147,7 +146,7 @@ def product_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
     if page is None:
         page = _render_page_with_slots(request, shop_obj, product_or_404(shop_obj, product))
         cache.set(key, page, PAGE_CACHE_SECONDS)
-    count = cart_count(shop=shop_obj, token=cart_token(request, shop_obj))
+    count = badge_count(request, shop_obj)
     page = page.replace(_CSRF_SLOT, get_token(request)).replace(
         _CART_SLOT, _cart_link(shop_obj.slug, count, translation.get_language())
     )

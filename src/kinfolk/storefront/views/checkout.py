@@ -32,7 +32,7 @@ from kinfolk.storefront.address_form import (
     country_options,
     region_options,
 )
-from kinfolk.storefront.cart_session import cart_token
+from kinfolk.storefront.cart_session import cart_token, forget_count, remember_count
 from kinfolk.storefront.selectors import cart_rows
 from kinfolk.storefront.views.shop_request import is_htmx, open_shop_or_404, see_other
 
@@ -104,6 +104,7 @@ def _context(
         errors.setdefault("country_code", _("Choose a country from the list."))
         values = {**values, "country_code": ""}
     quote = _quote(shop, cart, values, errors)
+    remember_count(request, shop, quote.count)
     spec = address_spec(values["country_code"])
     return {
         "shop": shop,
@@ -169,6 +170,7 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
         )
     except PaymentNotStarted as exc:
         # The order exists; the same key submitted again starts its payment (see order_place).
+        forget_count(request, shop_obj)
         context = {
             "shop": shop_obj,
             "cart_count": 0,
@@ -215,6 +217,10 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
             top_error=exc.message,
             status=exc.status,
         )
+    if placed.created:
+        remember_count(request, shop_obj, 0)  # the new order took the whole cart
+    else:
+        forget_count(request, shop_obj)  # an earlier submit's order: count the cart afresh
     return see_other(placed.redirect_url)
 
 

@@ -15,7 +15,7 @@ from kinfolk.orders.payments import get_provider
 from kinfolk.orders.selectors import order_get_for_fan
 from kinfolk.orders.services.cart import cart_get_or_create
 from kinfolk.shops.models import Shop
-from kinfolk.storefront.cart_session import cart_token, remember_cart
+from kinfolk.storefront.cart_session import cart_token, forget_count, remember_cart
 from kinfolk.storefront.selectors import (
     order_declined,
     order_payment_url,
@@ -108,6 +108,7 @@ def order_retry(request: HttpRequest, shop: str, number: str) -> HttpResponse:
     cart = cart_get_or_create(shop=shop_obj, token=cart_token(request, shop_obj), account=account)
     remember_cart(request, shop_obj, cart)
     problems = cart_refill_from_order(shop=shop_obj, cart=cart, order=order)
+    forget_count(request, shop_obj)  # the cart page it goes to counts it afresh
     if problems:
         messages.warning(request, " ".join(problems))
     else:

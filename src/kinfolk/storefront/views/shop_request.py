@@ -10,8 +10,7 @@ from django.shortcuts import resolve_url
 from kinfolk.core.errors import NotFound
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shop_get_open
-from kinfolk.storefront.cart_session import cart_token
-from kinfolk.storefront.selectors import cart_count
+from kinfolk.storefront.cart_session import badge_count
 
 # Larger ids than a 64-bit column holds are "no such row", not a database error. ASCII digits
 # only: \d also takes other scripts' digits ("١٢"), which int() would quietly accept.
@@ -36,7 +35,7 @@ def open_shop_or_404(slug: str) -> Shop:
 
 def shop_context(request: HttpRequest, shop: Shop) -> dict:
     """Return the template context the shop's header needs."""
-    return {"shop": shop, "cart_count": cart_count(shop=shop, token=cart_token(request, shop))}
+    return {"shop": shop, "cart_count": badge_count(request, shop)}
 
 
 def parse_id(value: str | None) -> int | None:
