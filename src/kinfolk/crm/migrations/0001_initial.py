@@ -7,62 +7,148 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('shops', '0001_initial'),
+        ("shops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail address')),
-                ('name', models.CharField(blank=True, max_length=150, verbose_name='name')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customer_records', to=settings.AUTH_USER_MODEL)),
-                ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='customers', to='shops.shop')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mail address"),
+                ),
+                ("name", models.CharField(blank=True, max_length=150, verbose_name="name")),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="customer_records",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "shop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="customers",
+                        to="shops.shop",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('account_created', 'Account created'), ('order_placed', 'Order placed'), ('order_paid', 'Order paid'), ('order_shipped', 'Order shipped'), ('order_delivered', 'Order delivered'), ('order_cancelled', 'Order cancelled'), ('order_refunded', 'Order refunded'), ('message_sent', 'Message sent'), ('note', 'Staff note')], max_length=40)),
-                ('occurred_at', models.DateTimeField()),
-                ('source', models.CharField(choices=[('storefront', 'Storefront'), ('dashboard', 'Dashboard'), ('payment', 'Payment provider'), ('import', 'Import'), ('system', 'System')], default='system', max_length=20)),
-                ('subject_type', models.CharField(blank=True, max_length=40)),
-                ('subject_id', models.CharField(blank=True, max_length=64)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='crm.customer')),
-                ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='shops.shop')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("account_created", "Account created"),
+                            ("order_placed", "Order placed"),
+                            ("order_paid", "Order paid"),
+                            ("order_shipped", "Order shipped"),
+                            ("order_delivered", "Order delivered"),
+                            ("order_cancelled", "Order cancelled"),
+                            ("order_refunded", "Order refunded"),
+                            ("message_sent", "Message sent"),
+                            ("note", "Staff note"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("storefront", "Storefront"),
+                            ("dashboard", "Dashboard"),
+                            ("payment", "Payment provider"),
+                            ("import", "Import"),
+                            ("system", "System"),
+                        ],
+                        default="system",
+                        max_length=20,
+                    ),
+                ),
+                ("subject_type", models.CharField(blank=True, max_length=40)),
+                ("subject_id", models.CharField(blank=True, max_length=64)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to="crm.customer",
+                    ),
+                ),
+                (
+                    "shop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to="shops.shop",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['shop', 'created_at'], name='crm_custome_shop_id_a29144_idx'),
+            model_name="customer",
+            index=models.Index(
+                fields=["shop", "created_at"], name="crm_custome_shop_id_a29144_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(models.F('shop'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='customer_unique_shop_email'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                models.F("shop"),
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("email", ""), _negated=True),
+                name="customer_unique_shop_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(condition=models.Q(('account__isnull', False)), fields=('shop', 'account'), name='customer_unique_shop_account'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("account__isnull", False)),
+                fields=("shop", "account"),
+                name="customer_unique_shop_account",
+            ),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['shop', 'customer', 'occurred_at'], name='crm_interac_shop_id_5edfc5_idx'),
+            model_name="interaction",
+            index=models.Index(
+                fields=["shop", "customer", "occurred_at"], name="crm_interac_shop_id_5edfc5_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['shop', 'kind', 'occurred_at'], name='crm_interac_shop_id_c5c846_idx'),
+            model_name="interaction",
+            index=models.Index(
+                fields=["shop", "kind", "occurred_at"], name="crm_interac_shop_id_c5c846_idx"
+            ),
         ),
     ]

@@ -15,6 +15,8 @@ from kinfolk.accounts.models import User, normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.models import Customer, Interaction
+from kinfolk.crm.services.stages import stage_update_for
+from kinfolk.crm.stage_rules import AFFECTS_STAGE
 from kinfolk.shops.models import Shop
 
 
@@ -89,6 +91,7 @@ def customers_link_account(*, account) -> int:
     )
 
 
+@transaction.atomic
 def interaction_record(
     *,
     shop: Shop,
@@ -99,13 +102,19 @@ def interaction_record(
     subject_type: str = "",
     subject_id: str | int = "",
     data: dict[str, Any] | None = None,
+    update_stage: bool = True,
 ) -> Interaction:
-    """Append one event to the customer's timeline and return it."""
+    """Append one event to the customer's timeline and return it.
+
+    An event that can move the customer's stage updates it at once, in the same transaction
+    (``stage_update_for``); a bulk import passes ``update_stage=False`` and recomputes the
+    shop's stages once at the end (``stages_recompute``).
+    """
     if customer.shop_id != shop.pk:
         raise InvalidInput(_("This customer belongs to another shop."))
     if kind not in Interaction.Kind.values:
         raise InvalidInput(f"Unknown interaction kind {kind!r}.")
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         shop=shop,
         customer=customer,
         kind=kind,
@@ -115,3 +124,7 @@ def interaction_record(
         subject_id=str(subject_id),
         data=data or {},
     )
+    # The stage's own record (stage_changed) is not in AFFECTS_STAGE: no recursion.
+    if update_stage and kind in AFFECTS_STAGE:
+        stage_update_for(shop=shop, customer=customer)
+    return interaction
