@@ -41,10 +41,27 @@ def test_sold_out_shows_as_soon_as_the_stock_is_gone(client, shop, product):
     assert "Sold out" in page and "Add to cart" not in page
 
 
-def test_a_warm_page_costs_one_query(client, shop, product, django_assert_max_num_queries):
+def test_a_warm_page_costs_no_query(client, shop, product, django_assert_num_queries):
     _page(client, shop, product)
-    with django_assert_max_num_queries(1):
+    with django_assert_num_queries(0):
         _page(client, shop, product)
+
+
+def test_a_change_made_by_another_worker_shows_within_the_microcache_lifetime(
+    client, shop, product, monkeypatch
+):
+    from kinfolk.catalog.models import Variant
+    from kinfolk.storefront.views import catalog as catalog_views
+
+    assert "₩35,000" in _page(client, shop, product)
+    # Another worker process changes the price: this process's change counter does not see it.
+    Variant.objects.filter(product=product).update(price=39000)
+    assert "₩35,000" in _page(client, shop, product)
+
+    later = catalog_views.time.monotonic() + catalog_views.MICROCACHE_SECONDS + 0.1
+    monkeypatch.setattr(catalog_views.time, "monotonic", lambda: later)
+    page = _page(client, shop, product)
+    assert "₩39,000" in page and "₩35,000" not in page
 
 
 def test_each_visitor_gets_their_own_token_and_cart_badge(client, shop, product, add_to_cart):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from typing import ParamSpec, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -12,6 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from kinfolk.catalog.changes import catalog_changed
 from kinfolk.catalog.markdown import render_markdown
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.core.errors import Conflict, InvalidInput, OutOfStock
@@ -21,6 +24,21 @@ from kinfolk.shops.models import Shop
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _changes_catalog(func: Callable[P, R]) -> Callable[P, R]:
+    """Tell the catalogue's change counter after ``func`` changed what shops show."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = func(*args, **kwargs)
+        catalog_changed()
+        return result
+
+    return wrapper
 
 
 def _clean(obj, *, exclude: list[str] | None = None) -> None:
@@ -44,6 +62,7 @@ def _unique_slug(shop: Shop, name: str, exclude_pk: int | None = None) -> str:
     return slug
 
 
+@_changes_catalog
 @transaction.atomic
 def product_create(
     *,
@@ -81,6 +100,7 @@ def product_create(
     return product
 
 
+@_changes_catalog
 @transaction.atomic
 def product_update(*, shop: Shop, product: Product, **fields) -> Product:
     """Change a product's name, kind, status, description or slug."""
@@ -99,6 +119,7 @@ def product_update(*, shop: Shop, product: Product, **fields) -> Product:
     return product
 
 
+@_changes_catalog
 @transaction.atomic
 def variant_create(
     *,
@@ -127,6 +148,7 @@ class _AsLoaded:
 AS_LOADED = _AsLoaded()
 
 
+@_changes_catalog
 @transaction.atomic
 def variant_update(
     *,
@@ -207,6 +229,7 @@ def _verified_image_format(upload: UploadedFile) -> str:
     return fmt
 
 
+@_changes_catalog
 @transaction.atomic
 def product_image_add(
     *, shop: Shop, product: Product, upload: UploadedFile, alt: str = ""
@@ -222,6 +245,7 @@ def product_image_add(
     return image
 
 
+@_changes_catalog
 def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
     """Take ``quantity`` of each tracked variant with one conditional UPDATE each.
 
@@ -250,6 +274,7 @@ def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
         )
 
 
+@_changes_catalog
 def stock_return(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
     """Give back stock taken by ``stock_take`` (a cancelled or declined order)."""
     for variant_id, quantity in sorted(items):
