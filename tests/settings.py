@@ -23,7 +23,7 @@ STORAGES = {
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "kinfolk.core.sqlite":
     # A file, not pytest-django's in-memory default: the concurrency tests open the test database
     # from several threads and processes, which an in-memory database cannot share. Inside the
     # data folder, so that runs with their own KINFOLK_DATA_DIR never meet.

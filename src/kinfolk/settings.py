@@ -106,6 +106,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend plus a file lock that hands the write lock over promptly (core/sqlite).
+    DATABASES["default"]["ENGINE"] = "kinfolk.core.sqlite"
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so a
     # transaction never fails half-way with "database is locked" when it upgrades from read to write.
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if ":memory:" in str(DATABASES["default"]["NAME"]) else 60
