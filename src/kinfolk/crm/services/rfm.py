@@ -40,7 +40,7 @@ def _purchases(*, shop: Shop, now: dt.datetime) -> list[tuple[int, dt.datetime, 
     total = Cast(KeyTextTransform("total", "data"), BigIntegerField())
     return list(
         Interaction.objects.filter(shop=shop, occurred_at__lte=now)
-        .filter(purchase_filter())
+        .filter(purchase_filter(shop=shop, now=now))
         .order_by()
         .values("customer_id")
         .annotate(
