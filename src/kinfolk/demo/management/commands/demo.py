@@ -16,6 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
 from kinfolk.core import clock
+from kinfolk.crm.services import rfm_recompute, stages_recompute
 from kinfolk.demo.catalogue import SHOPS
 from kinfolk.demo.history import history_build, history_exists
 from kinfolk.demo.logins import logins_text
@@ -80,6 +81,11 @@ class Command(BaseCommand):
                 )
                 % stats.__dict__
             )
+            # The history is bulk-inserted without the per-event stage updates: place every
+            # fan in their stage and score them once, as the nightly recompute would.
+            for shop in shops:
+                stages_recompute(shop=shop)
+                rfm_recompute(shop=shop)
         text = logins_text(shops=shops, logins=logins)
         path = Path(settings.DATA_DIR) / LOGINS_FILE
         path.write_text(text + "\n", encoding="utf-8")
