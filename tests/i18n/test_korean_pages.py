@@ -117,7 +117,7 @@ def test_an_order_placed_in_korean_gets_a_korean_e_mail(
     order = Order.objects.get()
     assert order.language == "ko"
     # When the worker sends the queued e-mail
-    assert run_tasks() == 1
+    run_tasks()
     # Then its subject and body are Korean
     [message] = mail.outbox
     assert message.subject == f"[{shop.name}] 주문이 접수되었습니다(주문 번호 {order.number})"

@@ -36,10 +36,11 @@ def test_the_confirmation_follows_an_approved_callback(
 ):
     # Given an order awaiting its card payment
     placed = buy(shop, (vinyl, 2), email="fan@example.com")
-    assert run_tasks() == 0  # a card order sends nothing until it is paid
+    run_tasks()
+    assert smtp_server.messages == []  # a card order sends nothing until it is paid
     # When the processor's signed approval arrives and the worker runs
     assert deliver_callback(placed.payment) == "approved"
-    assert run_tasks() == 1
+    run_tasks()
     # Then exactly one confirmation went out over SMTP, with the order's number and total
     [message] = smtp_server.messages
     number = placed.order.number
@@ -121,7 +122,7 @@ def test_no_email_is_sent_twice_even_if_the_task_runs_twice(
     deliver_callback(placed.payment)
     tasks.send_order_email(placed.order.pk, "confirmed")
     tasks.send_order_email(placed.order.pk, "confirmed")
-    assert run_tasks() == 3
+    run_tasks()
     assert len(smtp_server.messages) == 1
     assert OrderMessage.objects.get(order=placed.order, kind="confirmed").sent_at is not None
 

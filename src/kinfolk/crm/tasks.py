@@ -15,6 +15,17 @@ def shop_stages_recompute(shop_id: int) -> dict[str, int]:
     return stages_recompute(shop=Shop.objects.get(pk=shop_id))
 
 
+@db_task(retries=3, retry_delay=10)
+def customer_stage_update(shop_id: int, customer_id: int) -> None:
+    """Bring one customer's stage up to date with their timeline (after an order event)."""
+    from kinfolk.crm.models import Customer
+    from kinfolk.crm.services import stage_update_for
+
+    customer = Customer.objects.select_related("shop").filter(pk=customer_id, shop_id=shop_id).first()
+    if customer is not None:
+        stage_update_for(shop=customer.shop, customer=customer)
+
+
 @db_periodic_task(crontab(hour="3", minute="20"))
 def stages_and_scores_refresh() -> int:
     """Every night: recompute every shop's stages and RFM scores.

@@ -103,12 +103,15 @@ def interaction_record(
     subject_id: str | int = "",
     data: dict[str, Any] | None = None,
     update_stage: bool = True,
+    defer_stage: bool = False,
 ) -> Interaction:
     """Append one event to the customer's timeline and return it.
 
     An event that can move the customer's stage updates it at once, in the same transaction
-    (``stage_update_for``); a bulk import passes ``update_stage=False`` and recomputes the
-    shop's stages once at the end (``stages_recompute``).
+    (``stage_update_for``). With ``defer_stage`` the update runs in the background worker after
+    commit instead: callers on a hot path (placing an order, a payment callback) keep their write
+    transaction short. A bulk import passes ``update_stage=False`` and recomputes the shop's
+    stages once at the end (``stages_recompute``).
     """
     if customer.shop_id != shop.pk:
         raise InvalidInput(_("This customer belongs to another shop."))
@@ -126,5 +129,11 @@ def interaction_record(
     )
     # The stage's own record (stage_changed) is not in AFFECTS_STAGE: no recursion.
     if update_stage and kind in AFFECTS_STAGE:
-        stage_update_for(shop=shop, customer=customer)
+        if defer_stage:
+            from kinfolk.crm.tasks import customer_stage_update
+
+            shop_id, customer_id = shop.pk, customer.pk
+            transaction.on_commit(lambda: customer_stage_update(shop_id, customer_id))
+        else:
+            stage_update_for(shop=shop, customer=customer)
     return interaction

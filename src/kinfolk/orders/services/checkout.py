@@ -316,6 +316,7 @@ def _create(
         subject_type="order",
         subject_id=order.number,
         data={"total": order.total, "currency": order.currency},
+        defer_stage=True,  # by the worker: keeps the order's write transaction short
     )
     CartLine.objects.filter(cart=cart).delete()
     if provider.code == "manual":

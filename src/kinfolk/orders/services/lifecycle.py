@@ -51,6 +51,8 @@ def _record(order: Order, kind: str, source: str, **data) -> None:
     interaction_record(
         shop=order.shop, customer=order.customer, kind=kind, source=source,
         subject_type="order", subject_id=order.number, data=data,
+        # The stage is brought up to date by the worker, outside this order's write transaction.
+        defer_stage=True,
     )
 
 
