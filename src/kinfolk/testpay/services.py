@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlsplit
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
