@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kinfolk.shops.models import Shop
@@ -85,11 +86,19 @@ class Variant(models.Model):
     def in_stock(self) -> bool:
         return self.stock is None or self.stock > 0
 
+    def shortage_message(self) -> str:
+        """Return what a fan reads on asking for more than is in stock: sold out, or only N left."""
+        if self.stock == 0:
+            return gettext("%(item)s is sold out.") % {"item": self}
+        return gettext("Only %(count)s of %(item)s left.") % {"count": self.stock, "item": self}
+
 
 class ProductImage(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="product_images")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="products/%Y/%m/", width_field="width", height_field="height")
+    image = models.ImageField(
+        upload_to="products/%Y/%m/", width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(null=True, editable=False)
     height = models.PositiveIntegerField(null=True, editable=False)
     alt = models.CharField(_("description for screen readers"), max_length=200, blank=True)

@@ -267,11 +267,7 @@ def stock_take(*, shop: Shop, items: Iterable[tuple[int, int]]) -> None:
         variant = Variant.objects.select_related("product").filter(pk=variant_id, shop=shop).first()
         if variant is None:
             raise InvalidInput(_("This item is no longer available."))
-        if variant.stock == 0:
-            raise OutOfStock(_("%(item)s is sold out.") % {"item": variant})
-        raise OutOfStock(
-            _("Only %(count)s of %(item)s left.") % {"count": variant.stock, "item": variant}
-        )
+        raise OutOfStock(variant.shortage_message())
 
 
 @_changes_catalog

@@ -52,9 +52,7 @@ def cart_lines(*, shop: Shop, cart: Cart | None, images: bool = True) -> list[Ca
     return list(lines)
 
 
-def cart_quote(
-    *, shop: Shop, cart: Cart | None, country: str = "", images: bool = True
-) -> Quote:
+def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "", images: bool = True) -> Quote:
     """Price the cart from the catalogue (never from the client); shipping when ``country`` is known.
 
     ``images=False`` leaves the products' images unloaded: enough to place an order.
@@ -75,14 +73,11 @@ def quote_lines(*, shop: Shop, lines: list[CartLine], country: str = "") -> Quot
                 _("%(product)s is no longer available.") % {"product": product.name}
             )
         elif line.variant.stock is not None and line.quantity > line.variant.stock:
-            quote.problems.append(
-                _("%(item)s is sold out.") % {"item": line.variant}
-                if line.variant.stock == 0
-                else _("Only %(count)s of %(item)s left.")
-                % {"count": line.variant.stock, "item": line.variant}
-            )
+            quote.problems.append(line.variant.shortage_message())
     if needs_shipping and country:
-        quote.zone, quote.shipping = shipping_rate_for(shop=shop, country=country, subtotal=subtotal)
+        quote.zone, quote.shipping = shipping_rate_for(
+            shop=shop, country=country, subtotal=subtotal
+        )
     elif not needs_shipping:
         quote.shipping = Money.zero(shop.currency)
     return quote

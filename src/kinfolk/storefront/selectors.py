@@ -100,7 +100,7 @@ def _line_problem(line: CartLine) -> str:
     if variant.stock is not None and line.quantity > variant.stock:
         if variant.stock == 0:
             return _("%(name)s is sold out. Remove it to check out.") % {"name": variant}
-        return _("Only %(count)s of %(item)s left.") % {"count": variant.stock, "item": variant}
+        return variant.shortage_message()
     return ""
 
 

@@ -37,17 +37,7 @@ def _check_quantity(quantity: int, variant) -> None:
             _("At most %(count)s per order.") % {"count": MAX_QUANTITY}, field="quantity"
         )
     if variant.stock is not None and quantity > variant.stock:
-        if variant.stock == 0:
-            raise InvalidInput(
-                _("%(item)s is sold out.") % {"item": variant},
-                field="quantity",
-                code="out_of_stock",
-            )
-        raise InvalidInput(
-            _("Only %(count)s of %(item)s left.") % {"count": variant.stock, "item": variant},
-            field="quantity",
-            code="out_of_stock",
-        )
+        raise InvalidInput(variant.shortage_message(), field="quantity", code="out_of_stock")
 
 
 def cart_add(
