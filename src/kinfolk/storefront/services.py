@@ -11,16 +11,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from kinfolk.accounts.models import User
 from kinfolk.accounts.services import user_confirm_email, user_signup
 from kinfolk.accounts.tokens import confirm_token_make, confirm_token_read
-from kinfolk.core.errors import InvalidInput, NotFound
+from kinfolk.core.errors import NotFound
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import customer_get_or_create, customers_link_account, interaction_record
-from kinfolk.orders.models import Cart, Order
-from kinfolk.orders.services.cart import cart_add
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shop_get_open
 from kinfolk.storefront import tasks
@@ -88,27 +85,6 @@ def fan_confirm(*, token: str) -> FanConfirmed:
 
 
 @transaction.atomic
-def cart_refill_from_order(*, shop: Shop, cart: Cart, order: Order) -> list[str]:
-    """Put an unpaid order's items back into ``cart`` (after a declined card, say).
-
-    Returns a message for each item that could not go back (sold out meanwhile, withdrawn);
-    the others are added all the same.
-    """
-    if order.shop_id != shop.pk:
-        raise InvalidInput(_("This order belongs to another shop."))
-    problems = []
-    for line in order.lines.all():
-        if line.variant_id is None:
-            problems.append(_("%(name)s is no longer available.") % {"name": line.product_name})
-            continue
-        try:
-            with transaction.atomic():
-                cart_add(shop=shop, cart=cart, variant_id=line.variant_id, quantity=line.quantity)
-        except (InvalidInput, NotFound) as exc:
-            problems.append(exc.message)
-    return problems
-
-
 def confirmation_email_send(*, user_id: int, url: str, language: str) -> bool:
     """Send the confirmation link to the account's address in ``language``.
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from kinfolk.catalog.models import Variant
 from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core.errors import InvalidInput, NotFound
-from kinfolk.orders.models import Cart, CartLine
+from kinfolk.orders.models import Cart, CartLine, Order
 from kinfolk.shops.models import Shop
 
 MAX_QUANTITY = 99
@@ -103,3 +103,24 @@ def cart_remove(*, shop: Shop, cart: Cart, line_id: int) -> None:
 @transaction.atomic
 def cart_clear(*, shop: Shop, cart: Cart) -> None:
     CartLine.objects.filter(cart__shop=shop, cart=cart).delete()
+
+
+def cart_refill_from_order(*, shop: Shop, cart: Cart, order: Order) -> list[str]:
+    """Put an unpaid order's items back into ``cart`` (after a declined card, say).
+
+    Returns a message for each item that could not go back (sold out meanwhile, withdrawn);
+    the others are added all the same.
+    """
+    if order.shop_id != shop.pk:
+        raise InvalidInput(_("This order belongs to another shop."))
+    problems = []
+    for line in order.lines.all():
+        if line.variant_id is None:
+            problems.append(_("%(name)s is no longer available.") % {"name": line.product_name})
+            continue
+        try:
+            with transaction.atomic():
+                cart_add(shop=shop, cart=cart, variant_id=line.variant_id, quantity=line.quantity)
+        except (InvalidInput, NotFound) as exc:
+            problems.append(exc.message)
+    return problems

@@ -13,7 +13,7 @@ from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.orders.models import Order
 from kinfolk.orders.payments import get_provider
 from kinfolk.orders.selectors import order_get_for_fan
-from kinfolk.orders.services.cart import cart_get_or_create
+from kinfolk.orders.services.cart import cart_get_or_create, cart_refill_from_order
 from kinfolk.shops.models import Shop
 from kinfolk.storefront.cart_session import cart_token, forget_count, remember_cart
 from kinfolk.storefront.selectors import (
@@ -21,7 +21,6 @@ from kinfolk.storefront.selectors import (
     order_payment_url,
     shop_for_order_page,
 )
-from kinfolk.storefront.services import cart_refill_from_order
 from kinfolk.storefront.views.shop_request import open_shop_or_404, see_other, shop_context
 
 # Providers whose confirmation arrives by itself within seconds, worth waiting for on the page.
