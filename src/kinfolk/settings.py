@@ -40,7 +40,9 @@ def _persistent_secret(filename: str) -> str:
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret("secret_key")
 DEBUG = _env_bool("DEBUG")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -110,7 +112,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "kinfolk.core.sqlite"
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so a
     # transaction never fails half-way with "database is locked" when it upgrades from read to write.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0 if ":memory:" in str(DATABASES["default"]["NAME"]) else 60
+    DATABASES["default"]["CONN_MAX_AGE"] = (
+        0 if ":memory:" in str(DATABASES["default"]["NAME"]) else 60
+    )
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -126,7 +130,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and background work ---------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "kinfolk",

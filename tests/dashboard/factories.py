@@ -11,6 +11,8 @@ from huey.contrib.djhuey import HUEY
 from kinfolk.accounts.models import User
 from kinfolk.catalog import services as catalog
 from kinfolk.catalog.models import Product, Variant
+from kinfolk.core import clock
+from kinfolk.crm.models import Customer, ImportRun, SavedSegment
 from kinfolk.orders.models import Order
 from kinfolk.orders.services import cart as carts
 from kinfolk.orders.services.checkout import order_place
@@ -98,6 +100,9 @@ class ShopWorld:
     product: Product
     variants: list[Variant]
     orders: dict[str, Order] = field(default_factory=dict)
+    customers: list = field(default_factory=list)
+    segment: object = None
+    import_run: object = None
 
 
 def build_world(slug: str, *, currency: str = "USD") -> ShopWorld:
@@ -121,4 +126,16 @@ def build_world(slug: str, *, currency: str = "USD") -> ShopWorld:
         shop=shop, order=shipped, carrier="USPS", tracking_number="9400", actor=owner
     )
     world.orders["shipped"] = Order.objects.get(pk=shipped.pk)
+    world.customers = list(Customer.objects.filter(shop=shop).order_by("pk"))
+    now = clock.now()
+    world.segment = SavedSegment.objects.create(
+        shop=shop, name="Everyone", filters={}, created_at=now, updated_at=now
+    )
+    world.import_run = ImportRun.objects.create(
+        shop=shop,
+        format=ImportRun.Format.GENERIC,
+        filename="old-shop.csv",
+        status=ImportRun.Status.DONE,
+        created_at=now,
+    )
     return world

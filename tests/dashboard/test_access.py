@@ -11,6 +11,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.dashboard.factories import ShopWorld, new_shop, new_user
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
+from kinfolk.crm.models import (
+    ConsentRecord,
+    Customer,
+    CustomerDate,
+    CustomerMerge,
+    Erasure,
+    ImportRun,
+    Interaction,
+    SavedSegment,
+    Tag,
+)
 from kinfolk.orders.models import Order, OrderEvent, Payment, Shipment
 from kinfolk.shops.services import membership_add
 
@@ -45,6 +56,9 @@ def object_kwargs(world: ShopWorld, arguments: set[str]) -> list[dict]:
         "number": [{"number": order.number} for order in world.orders.values()],
         "product_id": [{"product_id": world.product.pk}],
         "variant_id": [{"variant_id": variant.pk} for variant in world.variants],
+        "customer_id": [{"customer_id": customer.pk} for customer in world.customers],
+        "segment_id": [{"segment_id": world.segment.pk}],
+        "import_id": [{"import_id": world.import_run.pk}],
     }
     needed = sorted(arguments - {"shop"})
     unknown = [name for name in needed if name not in choices]
@@ -106,6 +120,19 @@ def snapshot(world: ShopWorld) -> dict:
             Variant.objects.filter(shop=shop).values_list("pk", "sku", "name", "price", "stock")
         ),
         "images": ProductImage.objects.filter(shop=shop).count(),
+        "customers": sorted(
+            Customer.objects.filter(shop=shop).values_list(
+                "pk", "email", "name", "stage", "erased_at", "email_marketing"
+            )
+        ),
+        "interactions": Interaction.objects.filter(shop=shop).count(),
+        "segments": sorted(SavedSegment.objects.filter(shop=shop).values_list("pk", "name")),
+        "imports": sorted(ImportRun.objects.filter(shop=shop).values_list("pk", "status")),
+        "tags": Tag.objects.filter(shop=shop).count(),
+        "dates": CustomerDate.objects.filter(shop=shop).count(),
+        "merges": CustomerMerge.objects.filter(shop=shop).count(),
+        "erasures": Erasure.objects.filter(shop=shop).count(),
+        "consents": ConsentRecord.objects.filter(shop=shop).count(),
     }
 
 

@@ -12,12 +12,9 @@ from kinfolk.shops.models import Shop
 
 def products_active(*, shop: Shop) -> QuerySet[Product]:
     """Return the shop's products on sale, with variants and images prefetched."""
-    return (
-        Product.objects.filter(shop=shop, status=Product.Status.ACTIVE)
-        .prefetch_related(
-            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
-        )
+    return Product.objects.filter(shop=shop, status=Product.Status.ACTIVE).prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
     )
 
 

@@ -91,13 +91,17 @@ class Money:
     def to_decimal(self) -> Decimal:
         """Return the amount in major units."""
         exponent = currency_exponent(self.currency)
-        return Decimal(self.amount).scaleb(-exponent).quantize(
-            Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP
+        return (
+            Decimal(self.amount)
+            .scaleb(-exponent)
+            .quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
         )
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
-            raise ValueError(f"cannot combine {self.currency} with {getattr(other, 'currency', other)}")
+            raise ValueError(
+                f"cannot combine {self.currency} with {getattr(other, 'currency', other)}"
+            )
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

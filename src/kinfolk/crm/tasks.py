@@ -21,7 +21,9 @@ def customer_stage_update(shop_id: int, customer_id: int) -> None:
     from kinfolk.crm.models import Customer
     from kinfolk.crm.services import stage_update_for
 
-    customer = Customer.objects.select_related("shop").filter(pk=customer_id, shop_id=shop_id).first()
+    customer = (
+        Customer.objects.select_related("shop").filter(pk=customer_id, shop_id=shop_id).first()
+    )
     if customer is not None:
         stage_update_for(shop=customer.shop, customer=customer)
 

@@ -1,6 +1,6 @@
 """The maker's dashboard at ``/dashboard/``; every page below ``<shop>/`` is that shop's only."""
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from kinfolk.dashboard.views import orders, overview, products
 
@@ -60,4 +60,9 @@ urlpatterns = [
         products.product_image_add,
         name="product_image_add",
     ),
+    # The relationship ledger: customers and segments, insights, imports, merges and privacy.
+    path("<slug:shop>/", include("kinfolk.dashboard.customer_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.insight_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.import_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.privacy_urls")),
 ]

@@ -15,8 +15,23 @@ from kinfolk.core.money import known_currencies
 # First path segments the platform uses itself; a shop cannot take them as its slug.
 RESERVED_SLUGS = frozenset(
     {
-        "admin", "accounts", "account", "api", "cart", "checkout", "dashboard", "health",
-        "i18n", "media", "orders", "payments", "static", "testpay", "s", "p", "shops",
+        "admin",
+        "accounts",
+        "account",
+        "api",
+        "cart",
+        "checkout",
+        "dashboard",
+        "health",
+        "i18n",
+        "media",
+        "orders",
+        "payments",
+        "static",
+        "testpay",
+        "s",
+        "p",
+        "shops",
     }
 )
 
@@ -39,7 +54,9 @@ def validate_time_zone(value: str) -> None:
 class Shop(models.Model):
     """One maker's shop; one installation hosts many."""
 
-    slug = models.SlugField(_("address"), max_length=50, unique=True, validators=[validate_shop_slug])
+    slug = models.SlugField(
+        _("address"), max_length=50, unique=True, validators=[validate_shop_slug]
+    )
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])

@@ -72,9 +72,7 @@ def access_shop(*, user, slug: str) -> Shop:
 
 
 def membership_role(*, shop: Shop, user) -> str | None:
-    return (
-        Membership.objects.filter(shop=shop, user=user).values_list("role", flat=True).first()
-    )
+    return Membership.objects.filter(shop=shop, user=user).values_list("role", flat=True).first()
 
 
 def shipping_zone_for(*, shop: Shop, country: str) -> ShippingZone:

@@ -31,7 +31,11 @@ def _check_url(value: str, *, field: str) -> None:
     if len(value) > 500:
         raise InvalidInput(_("The URL can have at most 500 characters."), field=field)
     parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or any(c.isspace() for c in value):
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
         raise InvalidInput(_("Enter a full http(s) URL."), field=field)
 
 

@@ -19,6 +19,11 @@ from django.utils.translation import gettext as _
 
 from kinfolk.catalog.selectors import product_get_for_staff
 from kinfolk.core.errors import NotFound
+from kinfolk.crm.selectors import (
+    customer_get_for_shop,
+    import_run_get_for_shop,
+    segment_get_for_shop,
+)
 from kinfolk.orders.selectors import order_get_for_shop
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import access_shop, shops_for_staff
@@ -43,6 +48,16 @@ def _load_objects(shop: Shop, kwargs: dict) -> dict:
         if "product" not in objects:
             raise ImproperlyConfigured("A variant URL must name its product.")
         objects["variant"] = _variant_of(objects["product"], kwargs.pop("variant_id"))
+    if "customer_id" in kwargs:
+        objects["customer"] = customer_get_for_shop(
+            shop=shop, customer_id=kwargs.pop("customer_id")
+        )
+    if "segment_id" in kwargs:
+        objects["segment"] = segment_get_for_shop(shop=shop, segment_id=kwargs.pop("segment_id"))
+    if "import_id" in kwargs:
+        objects["import_run"] = import_run_get_for_shop(
+            shop=shop, import_id=kwargs.pop("import_id")
+        )
     if kwargs:
         # A URL argument nobody scopes to the shop would open another shop's rows.
         raise ImproperlyConfigured(f"No shop-scoped lookup for URL arguments {sorted(kwargs)}.")

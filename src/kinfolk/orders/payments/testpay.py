@@ -55,4 +55,3 @@ class TestpayProvider:
             )
         except (ValueError, KeyError, TypeError):
             raise Forbidden("Malformed callback.") from None
-

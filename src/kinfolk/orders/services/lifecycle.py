@@ -49,8 +49,13 @@ def order_lock(*, shop: Shop, order_id: int) -> Order:
 
 def _record(order: Order, kind: str, source: str, **data) -> None:
     interaction_record(
-        shop=order.shop, customer=order.customer, kind=kind, source=source,
-        subject_type="order", subject_id=order.number, data=data,
+        shop=order.shop,
+        customer=order.customer,
+        kind=kind,
+        source=source,
+        subject_type="order",
+        subject_id=order.number,
+        data=data,
         # The stage is brought up to date by the worker, outside this order's write transaction.
         defer_stage=True,
     )
@@ -66,8 +71,13 @@ def _unshipped_items(order: Order) -> list[tuple[int, int]]:
 
 @transaction.atomic
 def order_mark_paid(
-    *, shop: Shop, order: Order, actor=None, source: str = Interaction.Source.DASHBOARD,
-    note: str = "", payment: Payment | None = None,
+    *,
+    shop: Shop,
+    order: Order,
+    actor=None,
+    source: str = Interaction.Source.DASHBOARD,
+    note: str = "",
+    payment: Payment | None = None,
 ) -> Order:
     """Mark the order paid (staff for manual payments, or an approved callback with ``payment``)."""
     order = _locked(shop, order)
@@ -77,7 +87,9 @@ def order_mark_paid(
     )
     order.paid_at = now
     order.save(update_fields=["status", "paid_at"])
-    payment = payment or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
+    payment = (
+        payment or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
+    )
     if payment is not None:
         payment.status, payment.updated_at = Payment.Status.APPROVED, now
         payment.save(update_fields=["status", "updated_at"])
@@ -88,7 +100,11 @@ def order_mark_paid(
 
 @transaction.atomic
 def order_cancel(
-    *, shop: Shop, order: Order, actor=None, reason: str = "",
+    *,
+    shop: Shop,
+    order: Order,
+    actor=None,
+    reason: str = "",
     source: str = Interaction.Source.DASHBOARD,
 ) -> Order:
     """Cancel an unpaid order and give its stock back."""
@@ -140,7 +156,12 @@ def order_mark_delivered(*, shop: Shop, order: Order, actor=None) -> Order:
 
 @transaction.atomic
 def order_ship(
-    *, shop: Shop, order: Order, carrier: str, tracking_number: str, actor=None,
+    *,
+    shop: Shop,
+    order: Order,
+    carrier: str,
+    tracking_number: str,
+    actor=None,
     quantities: dict[int, int] | None = None,
 ) -> Shipment:
     """Record a parcel with carrier and tracking number and e-mail the fan.
@@ -179,21 +200,30 @@ def order_ship(
     )
     order.transition_to(
         Order.Status.SHIPPED if everything else Order.Status.PARTIALLY_SHIPPED,
-        actor=actor, note=f"{carrier} {tracking_number}",
+        actor=actor,
+        note=f"{carrier} {tracking_number}",
     )
     order.save(update_fields=["status"])
     shipment = Shipment.objects.create(
-        shop=shop, order=order, carrier=carrier, tracking_number=tracking_number,
-        shipped_at=now, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        shop=shop,
+        order=order,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        shipped_at=now,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     for pk, quantity in quantities.items():
         OrderLine.objects.filter(pk=pk).update(shipped_quantity=F("shipped_quantity") + quantity)
     ShipmentLine.objects.bulk_create(
-        ShipmentLine(shipment=shipment, order_line_id=pk, quantity=q) for pk, q in quantities.items()
+        ShipmentLine(shipment=shipment, order_line_id=pk, quantity=q)
+        for pk, q in quantities.items()
     )
     _record(
-        order, Interaction.Kind.ORDER_SHIPPED, Interaction.Source.DASHBOARD,
-        carrier=carrier, tracking_number=tracking_number,
+        order,
+        Interaction.Kind.ORDER_SHIPPED,
+        Interaction.Source.DASHBOARD,
+        carrier=carrier,
+        tracking_number=tracking_number,
     )
     transaction.on_commit(lambda: tasks.send_order_email(order.pk, "shipped", str(shipment.pk)))
     return shipment

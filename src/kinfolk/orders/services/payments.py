@@ -30,8 +30,12 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
         try:
             with transaction.atomic():
                 callback = PaymentCallback.objects.create(
-                    provider=provider_code, event_id=event.event_id, payment=payment,
-                    payload=event.raw or {}, outcome="received", received_at=clock.now(),
+                    provider=provider_code,
+                    event_id=event.event_id,
+                    payment=payment,
+                    payload=event.raw or {},
+                    outcome="received",
+                    received_at=clock.now(),
                 )
         except IntegrityError:
             return "duplicate"
@@ -57,15 +61,20 @@ def _apply(payment: Payment | None, event) -> str:
         if not order.can_transition_to(Order.Status.PAID):
             return f"ignored_order_{order.status}"
         order_mark_paid(
-            shop=shop, order=order, source=Interaction.Source.PAYMENT,
-            note=f"{payment.provider} {payment.reference}", payment=payment,
+            shop=shop,
+            order=order,
+            source=Interaction.Source.PAYMENT,
+            note=f"{payment.provider} {payment.reference}",
+            payment=payment,
         )
         return "approved"
     payment.status, payment.updated_at = Payment.Status.DECLINED, clock.now()
     payment.save(update_fields=["status", "updated_at"])
     if order.can_transition_to(Order.Status.CANCELLED):
         order_cancel(
-            shop=shop, order=order, reason=f"Payment declined ({event.reason or 'declined'})",
+            shop=shop,
+            order=order,
+            reason=f"Payment declined ({event.reason or 'declined'})",
             source=Interaction.Source.PAYMENT,
         )
     return "declined"

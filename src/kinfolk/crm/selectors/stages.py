@@ -1,4 +1,4 @@
-"""Reads of the relationship ledger; every one takes the shop first and sees only its rows."""
+"""Reads of stages and RFM segment counts."""
 
 from __future__ import annotations
 

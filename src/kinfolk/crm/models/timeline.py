@@ -1,0 +1,70 @@
+"""The append-only timeline of everything that happened between a shop and a customer."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kinfolk.crm.models.customers import Customer
+from kinfolk.shops.models import Shop
+
+
+class Interaction(models.Model):
+    """One fan-facing event on a customer's timeline. Rows are only ever added."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT_CREATED = "account_created", _("Account created")
+        ORDER_PLACED = "order_placed", _("Order placed")
+        ORDER_PAID = "order_paid", _("Order paid")
+        ORDER_SHIPPED = "order_shipped", _("Order shipped")
+        ORDER_DELIVERED = "order_delivered", _("Order delivered")
+        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+        ORDER_REFUNDED = "order_refunded", _("Order refunded")
+        MESSAGE_SENT = "message_sent", _("Message sent")
+        NOTE = "note", _("Staff note")
+        STAGE_CHANGED = "stage_changed", _("Stage changed")
+        DOWNLOAD = "download", _("Downloaded")
+        FOLLOW = "follow", _("Followed")
+        REFERRAL = "referral", _("Referred someone")
+        UPLOAD = "upload", _("Uploaded")
+        RSVP = "rsvp", _("Signed up for an event")
+        GROUP_JOINED = "group_joined", _("Joined a group")
+        POST = "post", _("Posted")
+        REPLY = "reply", _("Replied")
+        DATES_GIVEN = "dates_given", _("Gave important dates")
+
+    class Source(models.TextChoices):
+        STOREFRONT = "storefront", _("Storefront")
+        DASHBOARD = "dashboard", _("Dashboard")
+        PAYMENT = "payment", _("Payment provider")
+        IMPORT = "import", _("Import")
+        SYSTEM = "system", _("System")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="interactions")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.SYSTEM)
+    subject_type = models.CharField(max_length=40, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["shop", "customer", "occurred_at"]),
+            models.Index(fields=["shop", "kind", "occurred_at"]),
+        ]
+        constraints = [
+            # An imported event names its origin (e.g. subject "shopify_order" "#1001"): importing
+            # the same file twice adds nothing twice.
+            models.UniqueConstraint(
+                fields=["shop", "kind", "subject_type", "subject_id"],
+                condition=Q(source="import"),
+                name="interaction_unique_import",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.customer} · {self.occurred_at:%Y-%m-%d}"
