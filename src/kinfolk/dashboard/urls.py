@@ -65,4 +65,5 @@ urlpatterns = [
     path("<slug:shop>/", include("kinfolk.dashboard.insight_urls")),
     path("<slug:shop>/", include("kinfolk.dashboard.import_urls")),
     path("<slug:shop>/", include("kinfolk.dashboard.privacy_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.share_urls")),
 ]

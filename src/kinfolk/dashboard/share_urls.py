@@ -1,0 +1,9 @@
+"""Dashboard URLs of the customer share pages, included under ``<slug:shop>/`` by ``kinfolk.dashboard.urls``.
+
+Every view goes through ``shop_view``; URL arguments that name rows use the names it scopes to
+the shop (``customer_id``, ``segment_id``, ``import_id``, ``number``, ``product_id``).
+"""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
