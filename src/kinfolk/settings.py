@@ -143,7 +143,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "kinfolk.core.task_queue.NormalSyncSqliteHuey",
         "name": "kinfolk",
         "immediate": False,
         "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")},
