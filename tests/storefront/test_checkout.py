@@ -261,3 +261,21 @@ def test_a_payment_that_cannot_start_keeps_the_order_and_can_be_retried(
     assert response.status_code == 303
     assert response["Location"].startswith("/testpay/pay/")
     assert Order.objects.count() == 1 and Charge.objects.count() == 1
+
+
+def _field_positions(html: str) -> list[str]:
+    names = ("street_address", "city", "country_area", "postal_code")
+    found = {name: html.find(f'name="{name}"') for name in names}
+    return sorted((name for name in names if found[name] >= 0), key=found.get)
+
+
+def test_address_fields_follow_the_order_the_post_writes_them(client, shop, in_cart):
+    """Given a Korean address, a Korean reader gets province, city, street, then postal code
+    (서울특별시 중구, 세종대로 110); an English reader gets the Latin order, street first."""
+    url = reverse("storefront:checkout", args=[shop.slug])
+
+    korean = client.get(url, HTTP_ACCEPT_LANGUAGE="ko").text
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").text
+
+    assert _field_positions(korean) == ["country_area", "city", "street_address", "postal_code"]
+    assert _field_positions(english) == ["street_address", "city", "country_area", "postal_code"]

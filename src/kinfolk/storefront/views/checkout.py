@@ -26,6 +26,7 @@ from kinfolk.orders.services.checkout import PaymentNotStarted, order_place
 from kinfolk.shops.models import Shop
 from kinfolk.storefront.address_form import (
     MAX_LENGTH,
+    address_field_order,
     address_from,
     address_spec,
     country_choices,
@@ -120,6 +121,7 @@ def _context(
         "country_options": country_options(countries, values["country_code"]),
         "spec": spec,
         "regions": region_options(spec),
+        "field_order": address_field_order(spec),
         "optional_fields": {
             field: field not in spec.required for field in ("city", "country_area", "postal_code")
         },
