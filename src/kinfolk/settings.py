@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kinfolk.crm",
     "kinfolk.catalog",
     "kinfolk.orders",
+    "kinfolk.drops",
     "kinfolk.testpay",
     "kinfolk.storefront",
     "kinfolk.dashboard",

@@ -1,0 +1,1 @@
+"""Limited numbered editions: scheduled drops, holds, waitlists, early access — never oversold."""
