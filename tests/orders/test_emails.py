@@ -188,3 +188,18 @@ def test_the_sender_is_the_shop_s_name_however_it_is_spelled(shop, vinyl, buy, s
     [message] = smtp_server.messages
     assert message["From"].addresses[0].display_name == shop.name
     assert message["From"].addresses[0].addr_spec == parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def test_an_order_whose_fan_was_erased_sends_nothing_and_does_not_fail(
+    shop, vinyl, buy, run_tasks, smtp_server
+):
+    """Given an order whose e-mail address was blanked by an erasure, when its e-mail task runs,
+    then nothing is sent, nothing is recorded as sent, and the task does not fail (no retries)."""
+    order = buy(shop, (vinyl, 1), payment_provider="manual").order
+    run_tasks()
+    smtp_server.messages.clear()
+    type(order).objects.filter(pk=order.pk).update(email="")
+
+    assert order_email_send(order_id=order.pk, kind="shipped", key="parcel-1") is False
+    assert smtp_server.messages == []
+    assert not OrderMessage.objects.filter(order=order, kind="shipped").exists()

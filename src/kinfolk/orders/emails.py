@@ -30,12 +30,15 @@ def order_page_url(order: Order) -> str:
 
 
 def order_email_send(*, order_id: int, kind: str, key: str = "") -> bool:
-    """Send the ``kind`` e-mail for the order; return False when it was already sent."""
+    """Send the ``kind`` e-mail for the order; return False when it was already sent or there is
+    nobody to send it to (the fan's data was erased)."""
     if kind not in KINDS:
         raise ValueError(kind)
     order = (
         Order.objects.select_related("shop").prefetch_related("lines", "shipments").get(pk=order_id)
     )
+    if not order.email:
+        return False
     try:
         with transaction.atomic():
             message = OrderMessage.objects.create(
