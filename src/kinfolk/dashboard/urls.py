@@ -66,4 +66,6 @@ urlpatterns = [
     path("<slug:shop>/", include("kinfolk.dashboard.import_urls")),
     path("<slug:shop>/", include("kinfolk.dashboard.privacy_urls")),
     path("<slug:shop>/", include("kinfolk.dashboard.share_urls")),
+    # Limited editions: scheduling, the live drop, owners, certificates.
+    path("<slug:shop>/", include("kinfolk.dashboard.drop_urls")),
 ]

@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
+from kinfolk.core.errors import NotFound
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.drops.models import Copy, EarlyAccessFan, Edition, Hold
 
@@ -57,3 +59,15 @@ def edition_availability(*, edition: Edition, now: dt.datetime) -> Availability:
 def hold_get(*, edition: Edition, token: str) -> Hold | None:
     """Return the edition's hold with this token, or None."""
     return Hold.objects.filter(edition=edition, token=token).first()
+
+
+def edition_get_for_shop(*, shop, edition_id: int) -> Edition:
+    """Return the shop's edition with this id; raise NotFound for any other."""
+    edition = (
+        Edition.objects.select_related("product", "variant")
+        .filter(shop=shop, pk=edition_id)
+        .first()
+    )
+    if edition is None:
+        raise NotFound(_("No such drop."))
+    return edition

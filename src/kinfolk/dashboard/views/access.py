@@ -24,6 +24,7 @@ from kinfolk.crm.selectors import (
     import_run_get_for_shop,
     segment_get_for_shop,
 )
+from kinfolk.drops.selectors import edition_get_for_shop
 from kinfolk.orders.selectors import order_get_for_shop
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import access_shop, shops_for_staff
@@ -58,6 +59,8 @@ def _load_objects(shop: Shop, kwargs: dict) -> dict:
         objects["import_run"] = import_run_get_for_shop(
             shop=shop, import_id=kwargs.pop("import_id")
         )
+    if "edition_id" in kwargs:
+        objects["edition"] = edition_get_for_shop(shop=shop, edition_id=kwargs.pop("edition_id"))
     if kwargs:
         # A URL argument nobody scopes to the shop would open another shop's rows.
         raise ImproperlyConfigured(f"No shop-scoped lookup for URL arguments {sorted(kwargs)}.")
