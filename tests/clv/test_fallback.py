@@ -7,6 +7,7 @@ import pytest
 
 from kinfolk.clv import MIN_REPEAT_CUSTOMERS, RfmSummary, fit, score, summarize
 from kinfolk.clv.model import (
+    NO_CONVERGENCE,
     NO_CUSTOMERS,
     PARAMETER_AT_BOUND,
     SPEND_MEAN_UNDEFINED,
@@ -132,9 +133,11 @@ def test_a_spend_without_a_finite_mean_is_not_used():
 
 
 def test_a_fit_on_a_handful_of_repeat_buyers_is_flagged(band):
-    """With the threshold lowered to 3 the models are fitted, and their flat likelihood shows."""
+    """With the threshold lowered to 3 the models are fitted, and their flat likelihood shows:
+    which of the three ways it shows depends on the optimiser's path (SciPy's version), but
+    either way the fit is flagged and not used."""
     fitted = fit(band, min_repeat_customers=3)
-    assert fitted.fallback in {UNDETERMINED, PARAMETER_AT_BOUND}
+    assert fitted.fallback in {UNDETERMINED, PARAMETER_AT_BOUND, NO_CONVERGENCE}
     assert "BG/NBD" in fitted.fallback_detail and "Gamma-Gamma" in fitted.fallback_detail
     assert fitted.bgnbd is None and fitted.gammagamma is None
 
