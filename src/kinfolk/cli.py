@@ -1,7 +1,8 @@
 """The ``kinfolk`` command.
 
 ``kinfolk serve`` runs the site with gunicorn and a Huey consumer side by side, ``kinfolk worker``
-runs the consumer alone, ``kinfolk demo`` builds the demo shops; every other command (``migrate``,
+runs the consumer alone, ``kinfolk demo`` builds the demo shops, ``kinfolk import`` brings a
+shop's history in (``kinfolk.crm.imports.command``); every other command (``migrate``,
 ``createsuperuser``, ``shell``, ...) is Django's own management command of the same name.
 """
 
@@ -24,6 +25,7 @@ usage: kinfolk <command> [options]
   worker     run the background worker (Huey consumer) alone
   demo       build demo shops, products and accounts
   clv        fit purchase and spend models to a CSV of transactions (kinfolk clv fit --help)
+  import     import a shop's history from Shopify, Bandcamp or a CSV (kinfolk import --help)
   <other>    any Django management command: migrate, createsuperuser, shell, ...
 """
 
@@ -50,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from kinfolk.clv.cli import main as clv_main
 
         sys.exit(clv_main(rest))
+    if command == "import":
+        from kinfolk.crm.imports.command import main as import_main
+
+        sys.exit(import_main(rest))
     if command in {"help", "-h", "--help"} and not rest:
         print(USAGE)
         _django(["help"])

@@ -151,6 +151,27 @@ def test_days_are_the_shops_calendar_days(make_shop, make_timeline):
     assert stage_of(other) == Stage.AWARENESS
 
 
+def test_days_follow_the_shops_clock_across_a_change_to_summer_time(make_shop, make_timeline):
+    """Given a shop in Berlin, where clocks go forward at 01:00 UTC on 30 March 2025,
+    when a fan acts at 23:30 on the 29th, 23:30 on the 30th and 00:30 on the 31st (local time),
+    then those are three days there (one offset for all three would make them two)
+    and a recomputation a week later agrees."""
+    berlin = make_timeline(make_shop(time_zone="Europe/Berlin"))
+    fan = berlin.customer("fan@example.com")
+    for moment in ("2025-03-29 22:30", "2025-03-30 21:30", "2025-03-30 22:30"):
+        at = dt.datetime.fromisoformat(moment).replace(tzinfo=dt.UTC)
+        berlin.event(fan, Kind.DOWNLOAD, at)
+    assert stage_of(fan) == Stage.IDENTIFICATION
+    week_later = dt.datetime(2025, 4, 6, tzinfo=dt.UTC)
+    assert stages_recompute(shop=berlin.shop, now=week_later)["changed"] == 0
+
+    utc = make_timeline(make_shop(time_zone="UTC"))
+    other = utc.customer("fan@example.com")
+    for moment in ("2025-03-29 22:30", "2025-03-30 21:30", "2025-03-30 22:30"):
+        utc.event(other, Kind.DOWNLOAD, dt.datetime.fromisoformat(moment).replace(tzinfo=dt.UTC))
+    assert stage_of(other) == Stage.AWARENESS
+
+
 def test_uploading_content_is_identification(timeline, shop):
     fan = timeline.customer("fan@example.com")
     upload = timeline.event(fan, Kind.UPLOAD, START)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from kinfolk.catalog import services as catalog
 from kinfolk.catalog.models import Product, Variant
 from kinfolk.core import clock
 from kinfolk.crm.models import Customer, ImportRun, SavedSegment
+from kinfolk.drops.services import edition_create, hold_take
 from kinfolk.orders.models import Order
 from kinfolk.orders.services import cart as carts
 from kinfolk.orders.services.checkout import order_place
@@ -103,6 +105,7 @@ class ShopWorld:
     customers: list = field(default_factory=list)
     segment: object = None
     import_run: object = None
+    edition: object = None
 
 
 def build_world(slug: str, *, currency: str = "USD") -> ShopWorld:
@@ -138,4 +141,13 @@ def build_world(slug: str, *, currency: str = "USD") -> ShopWorld:
         status=ImportRun.Status.DONE,
         created_at=now,
     )
+    deluxe = new_product(shop, name=f"{slug} deluxe edition", price=price * 30)
+    world.edition = edition_create(
+        shop=shop,
+        product=deluxe,
+        variant=deluxe.variants.get(),
+        size=20,
+        opens_at=now - dt.timedelta(days=1),
+    )
+    hold_take(shop=shop, edition=world.edition, email=f"d@{slug}.example")
     return world

@@ -7,7 +7,7 @@ import itertools
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLResolver, get_resolver, reverse
 from tests.dashboard.factories import ShopWorld, new_shop, new_user
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
@@ -22,6 +22,7 @@ from kinfolk.crm.models import (
     SavedSegment,
     Tag,
 )
+from kinfolk.drops.models import Copy, Edition, Hold, WaitlistEntry
 from kinfolk.orders.models import Order, OrderEvent, Payment, Shipment
 from kinfolk.shops.services import membership_add
 
@@ -31,23 +32,22 @@ pytestmark = pytest.mark.django_db
 UNSCOPED = {"home"}
 
 
-def _patterns(patterns, prefix: str = "") -> list[tuple[str, URLPattern]]:
+def _patterns(patterns, prefix: frozenset = frozenset()) -> list[tuple[str, set[str]]]:
+    """Return (name, URL argument names) of every pattern, with those of the including prefix
+    (``<slug:shop>/`` of the URL modules included under it)."""
     found = []
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            found += _patterns(entry.url_patterns, prefix)
+            found += _patterns(entry.url_patterns, prefix | set(entry.pattern.converters))
         else:
-            found.append((entry.name, entry))
+            found.append((entry.name, set(prefix | set(entry.pattern.converters))))
     return found
 
 
 def dashboard_patterns() -> list[tuple[str, set[str]]]:
     """Return (name, URL argument names) of every pattern in the ``dashboard`` namespace."""
     _, resolver = get_resolver().namespace_dict["dashboard"]
-    return [
-        (name, set(pattern.pattern.converters))
-        for name, pattern in _patterns(resolver.url_patterns)
-    ]
+    return _patterns(resolver.url_patterns)
 
 
 def object_kwargs(world: ShopWorld, arguments: set[str]) -> list[dict]:
@@ -59,6 +59,7 @@ def object_kwargs(world: ShopWorld, arguments: set[str]) -> list[dict]:
         "customer_id": [{"customer_id": customer.pk} for customer in world.customers],
         "segment_id": [{"segment_id": world.segment.pk}],
         "import_id": [{"import_id": world.import_run.pk}],
+        "edition_id": [{"edition_id": world.edition.pk}],
     }
     needed = sorted(arguments - {"shop"})
     unknown = [name for name in needed if name not in choices]
@@ -133,6 +134,14 @@ def snapshot(world: ShopWorld) -> dict:
         "merges": CustomerMerge.objects.filter(shop=shop).count(),
         "erasures": Erasure.objects.filter(shop=shop).count(),
         "consents": ConsentRecord.objects.filter(shop=shop).count(),
+        "editions": sorted(
+            Edition.objects.filter(shop=shop).values_list(
+                "pk", "size", "opens_at", "closes_at", "per_fan_limit"
+            )
+        ),
+        "copies": sorted(Copy.objects.filter(shop=shop).values_list("pk", "state", "order_id")),
+        "holds": sorted(Hold.objects.filter(shop=shop).values_list("pk", "status")),
+        "waitlist": WaitlistEntry.objects.filter(shop=shop).count(),
     }
 
 

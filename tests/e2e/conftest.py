@@ -99,6 +99,7 @@ class Site:
     data_dir: Path
     inbox: Inbox
     logs: dict[str, Path] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # the site's processes' environment
 
     def log_tail(self, lines: int = 40) -> str:
         parts = []
@@ -223,7 +224,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
                 command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT
             )
         _wait_for_health(url, processes)
-        yield Site(url=url, data_dir=data_dir, inbox=inbox, logs=logs)
+        yield Site(url=url, data_dir=data_dir, inbox=inbox, logs=logs, env=env)
     finally:
         # gunicorn stops gracefully on TERM. Huey's consumer stops at once on TERM (on INT it
         # waits for idle workers to wake up, up to 10 s); its work here is done by then.

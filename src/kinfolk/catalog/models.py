@@ -28,6 +28,9 @@ class Product(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
+    # A word that groups products for the shop and its CRM ("Music", "Apparel", "Parts"); free
+    # text, so that each shop uses its own words.
+    category = models.CharField(_("category"), max_length=60, blank=True)
     description = models.TextField(_("description (Markdown)"), blank=True)
     # Sanitised HTML rendered from ``description`` by the catalog services when it changes.
     description_html = models.TextField(blank=True, editable=False)
@@ -40,7 +43,10 @@ class Product(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shop", "slug"], name="product_unique_shop_slug"),
         ]
-        indexes = [models.Index(fields=["shop", "status", "position"])]
+        indexes = [
+            models.Index(fields=["shop", "status", "position"]),
+            models.Index(fields=["shop", "category"], name="product_shop_category"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -72,6 +72,7 @@ def product_create(
     status: str = Product.Status.DRAFT,
     description: str = "",
     slug: str = "",
+    category: str = "",
     price: int,
     sku: str = "",
     stock: int | None = None,
@@ -86,6 +87,7 @@ def product_create(
         description=description,
         description_html=render_markdown(description),
         slug=slug or _unique_slug(shop, name),
+        category=category.strip(),
     )
     _clean(product)
     product.save()
@@ -103,15 +105,17 @@ def product_create(
 @_changes_catalog
 @transaction.atomic
 def product_update(*, shop: Shop, product: Product, **fields) -> Product:
-    """Change a product's name, kind, status, description or slug."""
+    """Change a product's name, kind, status, category, description or slug."""
     if product.shop_id != shop.pk:
         raise InvalidInput(_("This product belongs to another shop."))
-    allowed = {"name", "kind", "status", "description", "slug", "position"}
+    allowed = {"name", "kind", "status", "category", "description", "slug", "position"}
     unknown = set(fields) - allowed
     if unknown:
         raise InvalidInput(_("Cannot change %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     for key, value in fields.items():
         setattr(product, key, value)
+    if "category" in fields:
+        product.category = product.category.strip()
     if "description" in fields:
         product.description_html = render_markdown(product.description)
     _clean(product)

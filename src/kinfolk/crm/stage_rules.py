@@ -50,10 +50,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDate
 
 from kinfolk.crm.models import Interaction, Stage, StageRules
@@ -96,18 +98,27 @@ class Rule(StrEnum):
     PARTICIPATION = "participation"
 
 
-@dataclass(frozen=True)
-class Signal:
-    """What one rule counted for one customer: how many, and the first and last interaction."""
+# The rules whose signals the grouped query counts, in the order of its columns: after
+# ``customer_id``, a count, a first and a last interaction id per rule. A repeat purchase reads
+# the purchase columns against a higher threshold.
+COUNTED: tuple[Rule, ...] = (
+    Rule.KNOWN_CONTACT,
+    Rule.PURCHASE,
+    Rule.RETURNING,
+    Rule.UPLOAD,
+    Rule.TWO_WAY_CONTACT,
+    Rule.PARTICIPATION,
+)
 
-    count: int = 0
-    first_id: int | None = None
-    last_id: int | None = None
 
-    @property
-    def interaction_ids(self) -> list[int]:
-        ids = [i for i in (self.first_id, self.last_id) if i is not None]
-        return sorted(set(ids))
+def _count_column(rule: Rule) -> int:
+    """Return the index of the rule's count in a row of ``signals_for`` (first and last follow)."""
+    counted = Rule.PURCHASE if rule == Rule.REPEAT_PURCHASE else rule
+    return 1 + 3 * COUNTED.index(counted)
+
+
+# A customer without any interaction: nothing counted.
+NO_SIGNALS: tuple = (None, *(0, None, None) * len(COUNTED))
 
 
 @dataclass(frozen=True)
@@ -136,29 +147,78 @@ _LADDER: tuple[tuple[str, Rule, str, str], ...] = (
 )
 
 
-def evaluate(signals: dict[Rule, Signal], rules: StageRules) -> Verdict:
-    """Return the highest stage whose rule holds for these signals (awareness at the least)."""
-    for stage, rule, window_field, threshold_field in _LADDER:
-        signal = signals.get(rule, Signal())
-        threshold = getattr(rules, threshold_field) if threshold_field else 1
-        if signal.count >= threshold:
-            return Verdict(
+@dataclass(frozen=True)
+class Step:
+    """One rung of a shop's ladder: the stage a rule gives when its count reaches the threshold."""
+
+    stage: str
+    rule: Rule
+    column: int
+    threshold: int
+    window_days: int
+
+
+class Ladder:
+    """A shop's rules, ready to judge rows of ``signals_for`` one after another.
+
+    ``stage`` is the quick answer a batch asks of every customer; ``verdict`` adds the rule and
+    its evidence, asked only of the customers whose stage changes. Both climb the same steps.
+    """
+
+    def __init__(self, rules: StageRules):
+        self.rules = rules
+        self.steps = tuple(
+            Step(
                 stage=stage,
                 rule=rule,
-                interaction_ids=signal.interaction_ids,
-                evidence={
-                    "count": signal.count,
-                    "threshold": threshold,
-                    "window_days": getattr(rules, window_field),
-                },
+                column=_count_column(rule),
+                threshold=getattr(rules, threshold_field) if threshold_field else 1,
+                window_days=getattr(rules, window_field),
             )
-    known = signals.get(Rule.KNOWN_CONTACT, Signal())
-    return Verdict(
-        stage=Stage.AWARENESS,
-        rule=Rule.KNOWN_CONTACT,
-        interaction_ids=known.interaction_ids[:1],
-        evidence={"count": known.count},
-    )
+            for stage, rule, window_field, threshold_field in _LADDER
+        )
+
+    def step(self, row: Sequence | None) -> Step | None:
+        """Return the highest step these signals reach (``None``: awareness)."""
+        if row is not None:
+            for step in self.steps:
+                if row[step.column] >= step.threshold:
+                    return step
+        return None
+
+    def stage(self, row: Sequence | None) -> str:
+        """Return the stage these signals give, awareness at the least."""
+        step = self.step(row)
+        return Stage.AWARENESS if step is None else step.stage
+
+    def verdict(self, row: Sequence | None) -> Verdict:
+        """Return the stage these signals give, with the rule that holds and its evidence: the
+        first and last of the interactions it counted, the count, threshold and window."""
+        step = self.step(row)
+        row = NO_SIGNALS if row is None else row
+        if step is None:
+            column = _count_column(Rule.KNOWN_CONTACT)
+            return Verdict(
+                stage=Stage.AWARENESS,
+                rule=Rule.KNOWN_CONTACT,
+                interaction_ids=_first_and_last(row, column)[:1],
+                evidence={"count": row[column]},
+            )
+        return Verdict(
+            stage=step.stage,
+            rule=step.rule,
+            interaction_ids=_first_and_last(row, step.column),
+            evidence={
+                "count": row[step.column],
+                "threshold": step.threshold,
+                "window_days": step.window_days,
+            },
+        )
+
+
+def _first_and_last(row: Sequence, column: int) -> list[int]:
+    """Return the distinct first and last interaction ids after the count at ``column``."""
+    return sorted({i for i in row[column + 1 : column + 3] if i is not None})
 
 
 def purchase_filter(*, shop: Shop, now: dt.datetime) -> Q:
@@ -179,7 +239,72 @@ def purchase_filter(*, shop: Shop, now: dt.datetime) -> Q:
     return Q(kind=Kind.ORDER_PAID) & ~Q(subject_type="order", subject_id__in=refunded)
 
 
-def _signal_aggregates(rule: Rule, condition: Q, *, distinct_days: TruncDate | None = None):
+class LocalDay(TruncDate):
+    """The calendar day, in a time zone, of moments from ``start`` to ``end``.
+
+    PostgreSQL converts time zones itself. On SQLite, Django's ``TruncDate`` calls a Python
+    function for every row; here SQLite's own ``date()`` shifts the stored UTC text by the zone's
+    offset instead, with one branch per offset the zone has within the window (a change to or
+    from summer time).
+    """
+
+    def __init__(self, expression, *, tzinfo: dt.tzinfo, start: dt.datetime, end: dt.datetime):
+        super().__init__(expression, tzinfo=tzinfo)
+        self.start, self.end = start, end
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        moment, params = compiler.compile(self.lhs)
+        (_, first), *changes = utc_offsets(self.tzinfo, self.start, self.end)
+        branches, branch_params = [], []
+        offset = first
+        for since, next_offset in changes:
+            branches.append(f"WHEN {moment} < %s THEN date({moment}, %s)")
+            branch_params += [
+                *params,
+                connection.ops.adapt_datetimefield_value(since),
+                *params,
+                f"{offset:+d} seconds",
+            ]
+            offset = next_offset
+        sql = f"date({moment}, %s)"
+        if branches:
+            sql = f"CASE {' '.join(branches)} ELSE {sql} END"
+        return sql, (*branch_params, *params, f"{offset:+d} seconds")
+
+
+def utc_offsets(
+    zone: dt.tzinfo, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, int]]:
+    """Return the zone's UTC offsets in seconds from ``start`` to ``end``, each with the moment
+    it starts from (``start`` for the first).
+
+    The zone is looked at once a day and every change found is narrowed down to the second; no
+    zone of the tz database changes its offset twice within a day.
+    """
+
+    def offset(seconds: int) -> int:
+        moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        return int(moment.astimezone(zone).utcoffset().total_seconds())
+
+    low, high = int(start.timestamp()), int(end.timestamp())
+    periods = [(start, offset(low))]
+    for day_start in range(low, high, 86_400):
+        before, after = day_start, min(day_start + 86_400, high)
+        if offset(after) == periods[-1][1]:
+            continue
+        while after - before > 1:  # the change is in (before, after]
+            middle = (before + after) // 2
+            if offset(middle) == periods[-1][1]:
+                before = middle
+            else:
+                after = middle
+        periods.append((dt.datetime.fromtimestamp(after, dt.UTC), offset(after)))
+    return periods
+
+
+def _signal_aggregates(
+    rule: Rule, condition: Q | None, *, distinct_days: TruncDate | None = None
+) -> dict:
     counted = Count(distinct_days, filter=condition, distinct=True) if distinct_days else None
     return {
         f"{rule}_count": counted or Count("id", filter=condition),
@@ -190,56 +315,64 @@ def _signal_aggregates(rule: Rule, condition: Q, *, distinct_days: TruncDate | N
 
 def signals_for(
     *, shop: Shop, rules: StageRules, now: dt.datetime, customer_ids: tuple[int, int]
-) -> QuerySet:
-    """Return one row of rule signals per customer with interactions in the id range (inclusive).
+) -> list[tuple]:
+    """Return one row of rule signals per customer with actions in the id range (inclusive).
 
-    Each row is a dict of ``customer_id`` and ``<rule>_count``, ``<rule>_first``, ``<rule>_last``
-    for every rule; ``signals_from_row`` turns it into the input of ``evaluate``.
+    Each row is a tuple: ``customer_id``, then a count, a first and a last interaction id for
+    every rule of ``COUNTED``; a ``Ladder`` judges it. Every rule counts actions of the fan, so
+    the other rows are left out before any counting. The query reads a range of customers'
+    timelines; an index on (shop, customer, kind, occurred_at, subject_type, subject_id) holds
+    every column it reads, so that it never visits the table.
     """
 
     def since(days: int) -> Q:
         return Q(occurred_at__gte=now - dt.timedelta(days=days))
 
-    fan = Q(kind__in=FAN_ACTIONS)
     purchases = purchase_filter(shop=shop, now=now) & since(rules.purchase_window_days)
-    aggregates = {
-        **_signal_aggregates(Rule.KNOWN_CONTACT, fan),
-        **_signal_aggregates(Rule.PURCHASE, purchases),
-        **_signal_aggregates(
+    conditions = {
+        Rule.KNOWN_CONTACT: _signal_aggregates(Rule.KNOWN_CONTACT, None),
+        Rule.PURCHASE: _signal_aggregates(Rule.PURCHASE, purchases),
+        Rule.RETURNING: _signal_aggregates(
             Rule.RETURNING,
-            fan & since(rules.return_window_days),
-            distinct_days=TruncDate("occurred_at", tzinfo=zoneinfo.ZoneInfo(shop.time_zone)),
+            since(rules.return_window_days),
+            distinct_days=LocalDay(
+                "occurred_at",
+                tzinfo=zoneinfo.ZoneInfo(shop.time_zone),
+                start=now - dt.timedelta(days=rules.return_window_days),
+                end=now,
+            ),
         ),
-        **_signal_aggregates(
+        Rule.UPLOAD: _signal_aggregates(
             Rule.UPLOAD, Q(kind=Kind.UPLOAD) & since(rules.engagement_window_days)
         ),
-        **_signal_aggregates(
+        Rule.TWO_WAY_CONTACT: _signal_aggregates(
             Rule.TWO_WAY_CONTACT,
             Q(kind__in=TWO_WAY_CONTACT) & since(rules.engagement_window_days),
         ),
-        **_signal_aggregates(
+        Rule.PARTICIPATION: _signal_aggregates(
             Rule.PARTICIPATION,
             Q(kind__in=PARTICIPATION) & since(rules.community_window_days),
         ),
     }
+    aggregates = {name: value for rule in COUNTED for name, value in conditions[rule].items()}
     low, high = customer_ids
-    return (
+    query = (
         Interaction.objects.filter(
-            shop=shop, customer_id__gte=low, customer_id__lte=high, occurred_at__lte=now
+            shop=shop,
+            customer_id__gte=low,
+            customer_id__lte=high,
+            kind__in=FAN_ACTIONS,
+            occurred_at__lte=now,
         )
         .order_by()
         .values("customer_id")
         .annotate(**aggregates)
+        .values_list("customer_id", *aggregates)
+        .query
     )
-
-
-def signals_from_row(row: dict) -> dict[Rule, Signal]:
-    """Return the signals of one row of ``signals_for``."""
-    signals = {
-        rule: Signal(row[f"{rule}_count"], row[f"{rule}_first"], row[f"{rule}_last"])
-        for rule in Rule
-        if rule != Rule.REPEAT_PURCHASE
-    }
-    # Repeat purchases are the same paid orders as a purchase, against a higher threshold.
-    signals[Rule.REPEAT_PURCHASE] = signals[Rule.PURCHASE]
-    return signals
+    # Counts and ids come from the database as integers already: read without the ORM's
+    # conversion of every value, a tenth of the time of judging a million customers.
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

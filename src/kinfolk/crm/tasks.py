@@ -44,3 +44,42 @@ def stages_and_scores_refresh() -> int:
         rfm_recompute(shop=shop)
         shops += 1
     return shops
+
+
+@db_periodic_task(crontab(hour="3", minute="50"))
+def shop_values_refresh() -> int:
+    """Every night, after the stages and RFM scores (03:20): refit every shop's value models and
+    score its fans again (``crm.services.value``); a shop that fails does not stop the others."""
+    import logging
+
+    from kinfolk.crm.services.value import shop_value_refresh
+    from kinfolk.shops.models import Shop
+
+    shops = 0
+    for shop in Shop.objects.order_by("pk").iterator():
+        try:
+            shop_value_refresh(shop=shop)
+        except Exception:  # one shop's odd history must not cost the others their figures
+            logging.getLogger(__name__).exception("value refresh failed for shop %s", shop.pk)
+            continue
+        shops += 1
+    return shops
+
+
+@db_task()
+def import_run_process(run_id: int, language: str = "") -> None:
+    """Import an uploaded file (``crm.imports``), its rejections worded in ``language``.
+
+    Not retried: a run that stopped says why, and importing the file again is safe (what was
+    imported already is not imported twice).
+    """
+    from kinfolk.crm.imports.service import import_run_execute
+    from kinfolk.crm.models import ImportRun
+
+    run = (
+        ImportRun.objects.select_related("shop")
+        .filter(pk=run_id, status=ImportRun.Status.PENDING)
+        .first()
+    )
+    if run is not None:
+        import_run_execute(run=run, language=language)

@@ -114,6 +114,12 @@ class ProductForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Product.Kind.choices)
     status = forms.ChoiceField(label=_("Status"), choices=Product.Status.choices)
+    category = forms.CharField(
+        label=_("Category"),
+        max_length=60,
+        required=False,
+        help_text=_("Groups products for you and your customer pages, e.g. Music or Apparel."),
+    )
     description = forms.CharField(
         label=_("Description"),
         required=False,
@@ -121,7 +127,7 @@ class ProductForm(forms.Form):
         help_text=_("Markdown: **bold**, *italic*, [link](https://…), lists with -."),
     )
 
-    PRODUCT_FIELDS = ("name", "slug", "kind", "status", "description")
+    PRODUCT_FIELDS = ("name", "slug", "kind", "status", "category", "description")
 
     @classmethod
     def for_product(cls, product: Product, data=None) -> ProductForm:

@@ -4,6 +4,11 @@ Every view goes through ``shop_view``; URL arguments that name rows use the name
 the shop (``customer_id``, ``segment_id``, ``import_id``, ``number``, ``product_id``).
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from kinfolk.dashboard.views import imports
+
+urlpatterns: list = [
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<shop_row_id:import_id>/", imports.import_detail, name="import"),
+]

@@ -4,6 +4,10 @@ Every view goes through ``shop_view``; URL arguments that name rows use the name
 the shop (``customer_id``, ``segment_id``, ``import_id``, ``number``, ``product_id``).
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from kinfolk.dashboard.views import insights
+
+urlpatterns = [
+    path("insights/", insights.insights, name="insights"),
+]

@@ -4,6 +4,24 @@ Every view goes through ``shop_view``; URL arguments that name rows use the name
 the shop (``customer_id``, ``segment_id``, ``import_id``, ``number``, ``product_id``).
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from kinfolk.dashboard.views import privacy
+
+urlpatterns = [
+    path(
+        "customers/<shop_row_id:customer_id>/merge/",
+        privacy.customer_merge_page,
+        name="customer_merge",
+    ),
+    path(
+        "customers/<shop_row_id:customer_id>/data/",
+        privacy.customer_data_download,
+        name="customer_data_export",
+    ),
+    path(
+        "customers/<shop_row_id:customer_id>/erase/",
+        privacy.customer_erase_page,
+        name="customer_erase",
+    ),
+]

@@ -4,6 +4,15 @@ Every view goes through ``shop_view``; URL arguments that name rows use the name
 the shop (``customer_id``, ``segment_id``, ``import_id``, ``number``, ``product_id``).
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from kinfolk.dashboard.views import share
+
+urlpatterns = [
+    path(
+        "customers/<shop_row_id:customer_id>/share/",
+        share.customer_share,
+        name="customer_share",
+    ),
+    path("customer-share/", share.share_overview, name="share_overview"),
+]

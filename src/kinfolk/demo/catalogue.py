@@ -26,6 +26,7 @@ class ProductSpec:
     shape: str  # what the picture shows: disc, square, shirt, bag, wave, drone, goggles, ...
     # How often fans put it in a basket, relative to the shop's other products.
     popularity: float = 1.0
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ BAND = ShopSpec(
     products=(
         ProductSpec(
             slug="after-hours-vinyl",
+            category="Music",
             name='After Hours — 12" vinyl LP',
             kind="physical",
             description=(
@@ -104,6 +106,7 @@ BAND = ShopSpec(
         ),
         ProductSpec(
             slug="after-hours-cd",
+            category="Music",
             name="After Hours — CD",
             kind="physical",
             description=(
@@ -117,6 +120,7 @@ BAND = ShopSpec(
         ),
         ProductSpec(
             slug="static-moon-tee",
+            category="Apparel",
             name="Static Moon T-shirt",
             kind="physical",
             description=(
@@ -136,6 +140,7 @@ BAND = ShopSpec(
         ),
         ProductSpec(
             slug="mangwon-tote",
+            category="Merch",
             name="Mangwon tote bag",
             kind="physical",
             description=(
@@ -149,6 +154,7 @@ BAND = ShopSpec(
         ),
         ProductSpec(
             slug="after-hours-digital",
+            category="Music",
             name="After Hours — digital album",
             kind="digital",
             description=(
@@ -162,6 +168,7 @@ BAND = ShopSpec(
         ),
         ProductSpec(
             slug="hand-painted-cassette",
+            category="Music",
             name="Hand-painted custom cassette",
             kind="made_to_order",
             description=(
@@ -204,6 +211,7 @@ DRONES = ShopSpec(
     products=(
         ProductSpec(
             slug="gdw-racer-5-kit",
+            category="Drones",
             name='GDW Racer 5" kit',
             kind="physical",
             description=(
@@ -223,6 +231,7 @@ DRONES = ShopSpec(
         ),
         ProductSpec(
             slug="fpv-goggles",
+            category="Gear",
             name="FPV goggles",
             kind="physical",
             description=(
@@ -236,6 +245,7 @@ DRONES = ShopSpec(
         ),
         ProductSpec(
             slug="spare-propellers",
+            category="Parts",
             name="Spare propellers (4-pack)",
             kind="physical",
             description=(
@@ -252,6 +262,7 @@ DRONES = ShopSpec(
         ),
         ProductSpec(
             slug="lipo-battery",
+            category="Parts",
             name="LiPo flight battery",
             kind="physical",
             description=(
@@ -268,6 +279,7 @@ DRONES = ShopSpec(
         ),
         ProductSpec(
             slug="build-guide-pdf",
+            category="Guides",
             name="The Garage Build Guide (PDF)",
             kind="digital",
             description=(
@@ -281,6 +293,7 @@ DRONES = ShopSpec(
         ),
         ProductSpec(
             slug="custom-built-drone",
+            category="Drones",
             name="Custom-built drone",
             kind="made_to_order",
             description=(

@@ -123,6 +123,7 @@ def _product_build(shop: Shop, spec: ProductSpec) -> Product:
         status=Product.Status.ACTIVE,
         description=spec.description,
         slug=spec.slug,
+        category=spec.category,
         price=first.price,
         sku=first.sku,
         stock=first.stock,

@@ -30,6 +30,7 @@ from kinfolk.orders.models import (
     new_order_number,
 )
 from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
+from kinfolk.orders.services.lifecycle import paid_items
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shipping_rate_for
 
@@ -256,7 +257,7 @@ def order_rows(
         actor_label=order.email,
         data=money,
     )
-    paid_at = _payment(story, payment, rnd, placed_at, trouble_free, ctx.operator)
+    paid_at = _payment(story, payment, rnd, placed_at, trouble_free, ctx.operator, lines)
     if paid_at is not None:
         _fulfilment(story, ctx, rnd, lines, payment, paid_at, trouble_free)
     return order
@@ -269,6 +270,7 @@ def _payment(
     placed_at: dt.datetime,
     trouble_free: bool,
     operator: User,
+    lines: list[OrderLine],
 ) -> dt.datetime | None:
     """Settle the payment as it would have gone; return when it was paid, or None."""
     order, now = story.order, story.now
@@ -310,7 +312,7 @@ def _payment(
         note=f"testpay {payment.reference}" if testpay else "Payment received",
         actor=None if testpay else operator,
         actor_label="testpay" if testpay else operator.email,
-        data={"total": order.total, "currency": order.currency},
+        data={"total": order.total, "currency": order.currency, "items": paid_items(lines)},
     )
     order.paid_at = pay_at
     payment.status, payment.updated_at = Payment.Status.APPROVED, pay_at

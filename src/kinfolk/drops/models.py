@@ -228,6 +228,8 @@ class WaitlistEntry(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     joined_at = models.DateTimeField()
+    # The fan's language when they joined: the offer e-mail is written in it.
+    language = models.CharField(max_length=10, default="en", blank=True)
     offer = models.OneToOneField(
         Hold, on_delete=models.SET_NULL, null=True, blank=True, related_name="waitlist_entry"
     )
@@ -241,3 +243,31 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} on {self.edition_id} ({self.status})"
+
+
+class DropMessage(models.Model):
+    """An e-mail about a drop, claimed before sending so that none is ever sent twice.
+
+    ``key`` names what it is about: the offered hold's token for an offer from the waitlist,
+    the order's id for the refund of a payment that came after every copy was sold.
+    """
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", _("A copy offered from the waitlist")
+        SOLD_OUT_REFUND = "sold_out_refund", _("Sold out before the payment arrived: refunded")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=40)
+    to = models.EmailField()
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "kind", "key"], name="dropmessage_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} to {self.to}"

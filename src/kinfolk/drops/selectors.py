@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 
+from kinfolk.catalog.models import Product, ProductImage
 from kinfolk.core.errors import NotFound
 from kinfolk.crm.models import Customer, Interaction
-from kinfolk.drops.models import Copy, EarlyAccessFan, Edition, Hold
+from kinfolk.drops.models import Copy, EarlyAccessFan, Edition, Hold, WaitlistEntry
 
 
 def copies_bought(*, edition: Edition, email: str, account=None) -> int:
@@ -26,7 +28,7 @@ def may_buy_early(*, edition: Edition, email: str) -> bool:
     if edition.early_access == Edition.EarlyAccess.LIST:
         return EarlyAccessFan.objects.filter(edition=edition, email__iexact=email).exists()
     if edition.early_access == Edition.EarlyAccess.PAST_BUYERS:
-        customers = Customer.objects.filter(shop_id=edition.shop_id, email__iexact=email)
+        customers = Customer.objects.filter(shop_id=edition.shop_id).with_email(email)
         return Interaction.objects.filter(
             shop_id=edition.shop_id,
             customer__in=customers,
@@ -71,3 +73,133 @@ def edition_get_for_shop(*, shop, edition_id: int) -> Edition:
     if edition is None:
         raise NotFound(_("No such drop."))
     return edition
+
+
+# How long the copies-left figure a drop page shows may be old: in the rush every fan's page
+# asks, and one count every few seconds answers them all.
+AVAILABILITY_SECONDS = 2
+
+
+def edition_availability_cached(*, edition: Edition, now: dt.datetime) -> Availability:
+    """Return ``edition_availability`` as counted at most AVAILABILITY_SECONDS ago."""
+    key = f"drops:availability:{edition.pk}"
+    availability = cache.get(key)
+    if not isinstance(availability, Availability):
+        availability = edition_availability(edition=edition, now=now)
+        cache.set(key, availability, AVAILABILITY_SECONDS)
+    return availability
+
+
+def edition_availability_forget(*, edition: Edition) -> None:
+    """Drop the cached count: a fan was just told the edition sold out, the page must agree."""
+    cache.delete(f"drops:availability:{edition.pk}")
+
+
+class Phase:
+    """Where a drop stands at a moment, as its page shows it."""
+
+    UPCOMING = "upcoming"  # nobody may reserve yet (early access not open either)
+    EARLY_ACCESS = "early_access"  # only the chosen fans may reserve
+    OPEN = "open"
+    SOLD_OUT = "sold_out"  # open, but every copy is sold or held
+    CLOSED = "closed"
+
+
+def edition_next_change(*, edition: Edition, now: dt.datetime) -> dt.datetime | None:
+    """Return when the drop next opens to more fans (early access, then everyone), or None."""
+    if (
+        edition.early_access != Edition.EarlyAccess.NONE
+        and edition.early_access_opens_at
+        and now < edition.early_access_opens_at
+    ):
+        return edition.early_access_opens_at
+    if now < edition.opens_at:
+        return edition.opens_at
+    return None
+
+
+def edition_phase(*, edition: Edition, now: dt.datetime, free: int | None = None) -> str:
+    """Return the drop's Phase at ``now``; ``free`` (copies free now) tells open from sold out."""
+    if edition.closes_at is not None and now >= edition.closes_at:
+        return Phase.CLOSED
+    if now < edition.opens_at:
+        early = edition.early_access != Edition.EarlyAccess.NONE
+        if not (early and edition.early_access_opens_at <= now):
+            return Phase.UPCOMING
+        phase = Phase.EARLY_ACCESS
+    else:
+        phase = Phase.OPEN
+    return Phase.SOLD_OUT if free == 0 else phase
+
+
+def edition_get_for_page(*, shop, product_slug: str, images: bool = True) -> Edition:
+    """Return the shop's edition of the product on sale ``product_slug`` (with the product's
+    images unless ``images`` is False); raise NotFound for any other."""
+    editions = Edition.objects.select_related("product", "variant").filter(
+        shop=shop, product__slug=product_slug, product__status=Product.Status.ACTIVE
+    )
+    if images:
+        editions = editions.prefetch_related(
+            Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+    edition = editions.first()
+    if edition is None:
+        raise NotFound(_("No such drop."))
+    return edition
+
+
+def editions_for_variants(*, shop, variant_ids: list[int]) -> dict[int, Edition]:
+    """Return the shop's editions sold as these variants, by variant id (products loaded)."""
+    if not variant_ids:
+        return {}
+    editions = Edition.objects.select_related("product").filter(
+        shop=shop, variant_id__in=variant_ids
+    )
+    return {edition.variant_id: edition for edition in editions}
+
+
+def holds_of_fan(
+    *, shop, editions: list[Edition], tokens: list[str], account=None
+) -> dict[int, Hold]:
+    """Return the fan's newest hold of each edition, by edition id: those whose token the fan's
+    session keeps, and, for a logged-in fan, those taken with their account. Paid holds are left
+    out (their copy is bought)."""
+    fan = Q(token__in=tokens)
+    if account is not None and account.is_authenticated:
+        fan |= Q(account=account)
+    holds = (
+        Hold.objects.select_related("edition__product")
+        .filter(shop=shop, edition__in=editions)
+        .filter(fan)
+        .exclude(status=Hold.Status.PAID)
+        .order_by("created_at", "pk")
+    )
+    return {hold.edition_id: hold for hold in holds}
+
+
+def hold_get_for_shop(*, shop, token: str) -> Hold | None:
+    """Return the shop's hold with this token (edition and product loaded), or None."""
+    if not token or len(token) > 32:
+        return None
+    return (
+        Hold.objects.select_related("edition__product", "order")
+        .filter(shop=shop, token=token)
+        .first()
+    )
+
+
+def waitlist_entry_get(*, edition: Edition, email: str) -> WaitlistEntry | None:
+    """Return the fan's entry on the edition's waitlist by e-mail address, or None."""
+    if not email:
+        return None
+    return WaitlistEntry.objects.filter(edition=edition, email__iexact=email).first()
+
+
+def editions_waiting_for_copies(*, now: dt.datetime) -> list[Edition]:
+    """Return the open editions whose waitlist has fans waiting (every shop: for the worker)."""
+    return list(
+        Edition.objects.select_related("shop")
+        .filter(opens_at__lte=now, waitlist__status=WaitlistEntry.Status.WAITING)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .distinct()
+    )

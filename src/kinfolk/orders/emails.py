@@ -39,6 +39,8 @@ def order_email_send(*, order_id: int, kind: str, key: str = "") -> bool:
     )
     if not order.email:
         return False
+    if kind == "confirmed" and order.status == Order.Status.REFUNDED:
+        return False  # refunded before the worker got here (e.g. a drop sold out meanwhile)
     try:
         with transaction.atomic():
             message = OrderMessage.objects.create(

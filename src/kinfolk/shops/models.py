@@ -32,6 +32,7 @@ RESERVED_SLUGS = frozenset(
         "s",
         "p",
         "shops",
+        "verify",
     }
 )
 

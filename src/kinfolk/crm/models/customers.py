@@ -24,6 +24,17 @@ class Stage(models.TextChoices):
 STAGE_ORDER: dict[str, int] = {stage: rank for rank, stage in enumerate(Stage.values)}
 
 
+class CustomerQuerySet(models.QuerySet):
+    def with_email(self, email: str) -> CustomerQuerySet:
+        """Return the customers with this address (already normalised: trimmed, lower case).
+
+        Written so that the database uses the unique index on (shop, LOWER(email)) of non-blank
+        addresses: ``email__iexact`` compiles to a LIKE or UPPER() comparison that no index
+        serves, and checkout looks a customer up on every order.
+        """
+        return self.exclude(email="").alias(email_lower=Lower("email")).filter(email_lower=email)
+
+
 class Customer(models.Model):
     """A person as one shop knows them; linked to an account when there is one.
 
@@ -55,6 +66,8 @@ class Customer(models.Model):
     # order totals keep adding up, with nothing left that identifies anyone.
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
+    objects = CustomerQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -72,6 +85,15 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["shop", "created_at"]),
             models.Index(fields=["shop", "stage"], name="customer_shop_stage"),
+            # The customers list sorted by name (seek pagination by name, then id).
+            models.Index(fields=["shop", "name"], name="customer_shop_name"),
+            # The list's per-stage counts of the customers it shows (erased ones are not),
+            # read from the index alone.
+            models.Index(
+                fields=["shop", "stage"],
+                condition=Q(erased_at__isnull=True),
+                name="customer_shop_stage_kept",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -61,6 +61,12 @@ class CustomerScore(models.Model):
             ),
             models.Index(fields=["shop", "monetary"], name="score_shop_monetary"),
             models.Index(fields=["shop", "clv"], name="score_shop_clv"),
+            # The customers list sorted by paid orders or last purchase: few distinct values or
+            # many ties, so the customer id completes the order within the index.
+            models.Index(fields=["shop", "frequency", "customer"], name="score_shop_frequency"),
+            models.Index(
+                fields=["shop", "last_purchase_at", "customer"], name="score_shop_last_purchase"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

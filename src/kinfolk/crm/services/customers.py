@@ -15,6 +15,7 @@ from kinfolk.accounts.models import User, normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.models import Customer, Interaction
+from kinfolk.crm.services.merges import customers_follow_account_email
 from kinfolk.crm.services.stages import stage_update_for
 from kinfolk.crm.stage_rules import AFFECTS_STAGE
 from kinfolk.shops.models import Shop
@@ -40,9 +41,13 @@ def customer_get_or_create(
     email = normalize_email(email)
     if not email:
         raise InvalidInput(_("An e-mail address is required."), field="email")
+    if account is not None:
+        # The account's record in the shop takes the account's current address (merging a
+        # record that already has it) before the address is looked up.
+        customers_follow_account_email(account=account, shop=shop)
     if account is not None and not _may_link(shop=shop, email=email, account=account):
         account = None
-    customer = Customer.objects.filter(shop=shop, email__iexact=email).first()
+    customer = Customer.objects.filter(shop=shop).with_email(email).first()
     if customer is None:
         try:
             with transaction.atomic():
@@ -56,7 +61,7 @@ def customer_get_or_create(
                 )
             return customer
         except IntegrityError:
-            customer = Customer.objects.get(shop=shop, email__iexact=email)
+            customer = Customer.objects.filter(shop=shop).with_email(email).get()
     changed = []
     if account is not None and customer.account_id is None:
         customer.account = account
@@ -86,6 +91,9 @@ def customers_link_account(*, account) -> int:
 
     Returns how many records were linked.
     """
+    # Where the account already has a record under an older address, the record with its
+    # current address is merged into that one instead of being linked beside it.
+    customers_follow_account_email(account=account)
     return Customer.objects.filter(email__iexact=account.email, account__isnull=True).update(
         account=account
     )

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from kinfolk.core.addresses import address_format
 from kinfolk.core.errors import KinfolkError
@@ -23,22 +22,12 @@ from kinfolk.dashboard import selectors
 from kinfolk.dashboard.forms import ReasonForm, ShipForm, add_service_error, focus_first_error
 from kinfolk.dashboard.views.access import dashboard_render, shop_view
 from kinfolk.orders.models import Order
+from kinfolk.orders.notes import REFUND_NEEDED_NOTE, order_note_display
 from kinfolk.orders.services import lifecycle
-from kinfolk.orders.services.payments import REFUND_NEEDED_NOTE
 from kinfolk.shops.models import Shop
 
 ORDERS_PER_PAGE = 50
 STATUS_LABELS = dict(Order.Status.choices)
-# Notes the system writes into an order's history are stored in English; these are shown in the
-# reader's language (a note staff typed is shown as typed).
-SYSTEM_NOTES = frozenset(
-    {
-        gettext_noop("Order placed"),
-        gettext_noop("Payment received"),
-        gettext_noop("Payment not completed in time"),
-        REFUND_NEEDED_NOTE,
-    }
-)
 
 
 @shop_view()
@@ -117,7 +106,7 @@ def _order_page(
                 "event": event,
                 "from": STATUS_LABELS.get(event.from_status, event.from_status),
                 "to": STATUS_LABELS.get(event.to_status, event.to_status),
-                "note": _(event.note) if event.note in SYSTEM_NOTES else event.note,
+                "note": order_note_display(event.note),
                 "actor": _("system") if event.actor_label == "system" else event.actor_label,
             }
             for event in events

@@ -5,6 +5,12 @@ buyers can read the same candidate, only one UPDATE matches, the other looks aga
 PostgreSQL the candidate is read ``FOR UPDATE SKIP LOCKED``, so racing buyers take different
 copies instead of queueing on the lowest number; SQLite runs one writer at a time and needs no
 row locks. The CHECK constraints on Copy (see the models) back all of it.
+
+Rows are locked holds first, copies second. The one write that goes the other way, marking the
+lapsed hold of a copy just claimed, never waits: when a late payment has that hold locked, the
+hold stays "active" past its expiry, which already means lapsed everywhere (``Hold.is_live``).
+Without that, a new fan's claim (copy, then hold) and the late payment of the copy's old hold
+(hold, then copy) would deadlock.
 """
 
 from __future__ import annotations
@@ -92,11 +98,19 @@ def _claim(
         pk, lapsed_hold = candidate
         if Copy.objects.filter(pk=pk).filter(claimable(now)).update(**changes):
             if lapsed_hold is not None:
-                Hold.objects.filter(pk=lapsed_hold, status=Hold.Status.ACTIVE).update(
-                    status=Hold.Status.LAPSED, ended_at=now
-                )
+                _mark_lapsed_if_free(lapsed_hold, now)
             return Copy.objects.get(pk=pk)
     raise Conflict(_("Many fans are buying right now. Please try again."), code="busy")
+
+
+def _mark_lapsed_if_free(hold_id: int, now: dt.datetime) -> None:
+    """Mark the hold lapsed unless another transaction has it locked (see the module's note)."""
+    free = Hold.objects.select_for_update(skip_locked=True).filter(
+        pk=hold_id, status=Hold.Status.ACTIVE
+    )
+    Hold.objects.filter(pk__in=list(free.values_list("pk", flat=True))).update(
+        status=Hold.Status.LAPSED, ended_at=now
+    )
 
 
 @transaction.atomic
@@ -125,13 +139,18 @@ def hold_take(
     _check_window(edition, email, now)
     # The fan's own lapsed hold makes way (the one-open-hold rule would refuse the new one),
     # and its copy, free in effect since the expiry, becomes free in the row too.
-    lapsed = Hold.objects.filter(
-        edition=edition, email=email, status=Hold.Status.ACTIVE, expires_at__lte=now
+    lapsed = list(
+        Hold.objects.select_for_update()
+        .filter(edition=edition, email=email, status=Hold.Status.ACTIVE, expires_at__lte=now)
+        .values_list("pk", flat=True)
     )
-    Copy.objects.filter(hold__in=lapsed, state=Copy.State.HELD).update(
-        state=Copy.State.FREE, hold=None, held_until=None
-    )
-    lapsed.update(status=Hold.Status.LAPSED, ended_at=now)
+    if lapsed:
+        Copy.objects.filter(hold_id__in=lapsed, state=Copy.State.HELD).update(
+            state=Copy.State.FREE, hold=None, held_until=None
+        )
+        Hold.objects.filter(pk__in=lapsed, status=Hold.Status.ACTIVE).update(
+            status=Hold.Status.LAPSED, ended_at=now
+        )
     current = Hold.objects.filter(edition=edition, email=email, status=Hold.Status.ACTIVE).first()
     if current is not None:
         return HoldOutcome(hold=current, created=False)
@@ -163,8 +182,11 @@ def hold_take(
 
 
 def _locked_hold(shop: Shop, token: str) -> Hold:
+    # Only the hold's row: a plain FOR UPDATE would lock the joined edition too, and every
+    # sale of the edition would queue on that one row (and deadlock with the foreign-key checks
+    # of new holds at their commit, on PostgreSQL).
     hold = (
-        Hold.objects.select_for_update()
+        Hold.objects.select_for_update(of=("self",))
         .select_related("edition")
         .filter(shop=shop, token=token)
         .first()

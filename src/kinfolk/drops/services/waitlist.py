@@ -17,9 +17,16 @@ from kinfolk.shops.models import Shop
 
 @transaction.atomic
 def waitlist_join(
-    *, shop: Shop, edition: Edition, email: str, account=None, now: dt.datetime | None = None
+    *,
+    shop: Shop,
+    edition: Edition,
+    email: str,
+    account=None,
+    language: str = "en",
+    now: dt.datetime | None = None,
 ) -> WaitlistEntry:
-    """Put the fan on the edition's waitlist (at the back when they had left or passed)."""
+    """Put the fan on the edition's waitlist (at the back when they had left or passed);
+    ``language`` is the one their offer e-mail is written in."""
     if edition.shop_id != shop.pk:
         raise NotFound(_("No such drop."))
     now = now or clock.now()
@@ -30,11 +37,12 @@ def waitlist_join(
     entry, created = WaitlistEntry.objects.get_or_create(
         edition=edition,
         email=email,
-        defaults={"shop": shop, "account": account, "joined_at": now},
+        defaults={"shop": shop, "account": account, "joined_at": now, "language": language},
     )
     if not created and entry.status in {WaitlistEntry.Status.LEFT, WaitlistEntry.Status.PASSED}:
         entry.status, entry.joined_at, entry.offer = WaitlistEntry.Status.WAITING, now, None
-        entry.save(update_fields=["status", "joined_at", "offer"])
+        entry.language = language
+        entry.save(update_fields=["status", "joined_at", "offer", "language"])
     return entry
 
 

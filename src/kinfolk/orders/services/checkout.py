@@ -15,7 +15,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from kinfolk.accounts.models import normalize_email
 from kinfolk.catalog.services import stock_take
@@ -35,6 +34,7 @@ from kinfolk.orders.models import (
     Payment,
     new_order_number,
 )
+from kinfolk.orders.notes import ORDER_PLACED_NOTE
 from kinfolk.orders.payments import get_provider
 from kinfolk.orders.selectors import Quote, cart_lines, quote_lines
 from kinfolk.shops.models import Shop
@@ -293,7 +293,7 @@ def _create(
         actor_label=email,
         created_at=now,
         # Stored in English; the dashboard shows it in the reader's language.
-        note=gettext_noop("Order placed"),
+        note=ORDER_PLACED_NOTE,
     )
     # The payment starts once the order is committed (see _start_payment); until then its
     # redirect URL says that this submit is starting it.

@@ -9,6 +9,7 @@ from kinfolk.core import clock
 from kinfolk.core.errors import InvalidTransition
 from kinfolk.crm.models import Interaction
 from kinfolk.orders.models import Order
+from kinfolk.orders.notes import PAYMENT_TIMED_OUT_NOTE
 from kinfolk.orders.services.lifecycle import order_cancel
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def orders_expire_unpaid(*, window: dt.timedelta = CARD_PAYMENT_WINDOW, limit: i
             order_cancel(
                 shop=order.shop,
                 order=order,
-                reason="Payment not completed in time",
+                reason=PAYMENT_TIMED_OUT_NOTE,
                 source=Interaction.Source.SYSTEM,
             )
         except InvalidTransition:

@@ -6,6 +6,7 @@ the fan-facing event on the CRM timeline and sends e-mail after commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
 from django.db import transaction
@@ -19,7 +20,7 @@ from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import interaction_record
-from kinfolk.orders import tasks
+from kinfolk.orders import extensions, tasks
 from kinfolk.orders.models import Order, OrderLine, Payment, Shipment, ShipmentLine
 from kinfolk.orders.payments import get_provider
 from kinfolk.shops.models import Shop
@@ -61,6 +62,30 @@ def _record(order: Order, kind: str, source: str, **data) -> None:
     )
 
 
+def paid_items(lines: Iterable[OrderLine]) -> list[dict]:
+    """Return what an order's lines bought, as the ``items`` of its ``order_paid`` interaction.
+
+    The CRM reads what each fan owns from these (``kinfolk.crm.share``) without reaching into
+    the catalogue or the orders, and keeps the name and category as they were when the fan paid:
+    a product archived or deleted later is still named. Lines need ``variant__product`` loaded;
+    a line whose variant was deleted names no product (``product_id`` None).
+    """
+    items = []
+    for line in lines:
+        product = line.variant.product if line.variant_id else None
+        items.append(
+            {
+                "product_id": product.pk if product else None,
+                "variant_id": line.variant_id,
+                "sku": line.sku,
+                "name": line.product_name,
+                "category": product.category if product else "",
+                "quantity": line.quantity,
+            }
+        )
+    return items
+
+
 def _unshipped_items(order: Order) -> list[tuple[int, int]]:
     return [
         (line.variant_id, line.quantity - line.shipped_quantity)
@@ -93,7 +118,16 @@ def order_mark_paid(
     if payment is not None:
         payment.status, payment.updated_at = Payment.Status.APPROVED, now
         payment.save(update_fields=["status", "updated_at"])
-    _record(order, Interaction.Kind.ORDER_PAID, source, total=order.total, currency=order.currency)
+    extensions.run_handlers(extensions.PAID, shop=shop, order=order)
+    items = paid_items(order.lines.select_related("variant__product"))
+    _record(
+        order,
+        Interaction.Kind.ORDER_PAID,
+        source,
+        total=order.total,
+        currency=order.currency,
+        items=items,
+    )
     transaction.on_commit(lambda: tasks.send_order_email(order.pk, "confirmed"))
     return order
 
@@ -120,6 +154,7 @@ def order_cancel(
         # After commit (a gateway's call never runs inside the transaction); robust, since the
         # cancellation stands either way and a payment made meanwhile arrives as a callback.
         transaction.on_commit(partial(_payment_withdraw, payment), robust=True)
+    extensions.run_handlers(extensions.CANCELLED, shop=shop, order=order)
     _record(order, Interaction.Kind.ORDER_CANCELLED, source, reason=reason)
     return order
 
@@ -141,6 +176,7 @@ def order_refund(*, shop: Shop, order: Order, actor=None, reason: str = "") -> O
     order.payments.filter(status=Payment.Status.APPROVED).update(
         status=Payment.Status.REFUNDED, updated_at=clock.now()
     )
+    extensions.run_handlers(extensions.REFUNDED, shop=shop, order=order)
     _record(order, Interaction.Kind.ORDER_REFUNDED, Interaction.Source.DASHBOARD, reason=reason)
     return order
 

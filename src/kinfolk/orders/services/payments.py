@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_noop
 
 from kinfolk.core import clock
 from kinfolk.crm.models import Interaction
 from kinfolk.orders.models import Order, OrderEvent, Payment, PaymentCallback
+from kinfolk.orders.notes import REFUND_NEEDED_NOTE, payment_declined_note
 from kinfolk.orders.payments import get_provider
 from kinfolk.orders.services.lifecycle import order_cancel, order_lock, order_mark_paid
 
@@ -74,14 +74,10 @@ def _apply(payment: Payment | None, event) -> str:
         order_cancel(
             shop=shop,
             order=order,
-            reason=f"Payment declined ({event.reason or 'declined'})",
+            reason=payment_declined_note(event.reason),
             source=Interaction.Source.PAYMENT,
         )
     return "declined"
-
-
-# Stored in English; the dashboard shows it in the reader's language (SYSTEM_NOTES).
-REFUND_NEEDED_NOTE = gettext_noop("Payment received after cancellation: refund needed")
 
 
 def _approved_after_cancel(order: Order) -> str:

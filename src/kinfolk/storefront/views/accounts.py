@@ -123,7 +123,9 @@ class LoginView(auth_views.LoginView):
 @require_GET
 def account_home(request: HttpRequest) -> HttpResponse:
     """List the fan's orders across every shop, newest first."""
-    orders = list(orders_for_account(account=request.user))
+    orders = list(
+        orders_for_account(account=request.user).prefetch_related("edition_copies__edition")
+    )
     for order in orders:
         order.item_count = sum(line.quantity for line in order.lines.all())
     return render(request, "storefront/account/home.html", {"orders": orders})

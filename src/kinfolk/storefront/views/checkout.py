@@ -7,23 +7,35 @@ changed meanwhile is shown again before anything is charged.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput, KinfolkError, OutOfStock
+from kinfolk.drops.models import Hold
+from kinfolk.drops.selectors import editions_for_variants, holds_of_fan
+from kinfolk.drops.services.checkout import (
+    CartItem,
+    HoldNeeded,
+    checkout_holds_check,
+    hold_attach_order,
+)
 from kinfolk.orders.emails import order_page_url
-from kinfolk.orders.models import Cart
+from kinfolk.orders.models import Cart, CartLine, Order
 from kinfolk.orders.payments import enabled_providers
-from kinfolk.orders.selectors import Quote, cart_quote
+from kinfolk.orders.selectors import Quote, cart_lines, cart_quote
 from kinfolk.orders.services.cart import cart_get
 from kinfolk.orders.services.checkout import PaymentNotStarted, order_place
 from kinfolk.shops.models import Shop
+from kinfolk.storefront import hold_session
 from kinfolk.storefront.address_form import (
     MAX_LENGTH,
     address_field_order,
@@ -35,7 +47,10 @@ from kinfolk.storefront.address_form import (
 )
 from kinfolk.storefront.cart_session import cart_token, forget_count, remember_count
 from kinfolk.storefront.selectors import cart_rows
+from kinfolk.storefront.views.drops import hold_left_text
 from kinfolk.storefront.views.shop_request import is_htmx, open_shop_or_404, see_other
+
+logger = logging.getLogger(__name__)
 
 FIELDS = (
     "email",
@@ -88,6 +103,67 @@ def _quote(shop: Shop, cart: Cart | None, values: dict, errors: dict) -> Quote:
     return cart_quote(shop=shop, cart=cart)
 
 
+def _cart_holds(
+    request: HttpRequest, shop: Shop, lines: list[CartLine], *, email: str | None = None
+) -> list[Hold]:
+    """Return the fan's holds that the cart's edition lines are bought through.
+
+    Only holds this session took (or claimed from an offer e-mail) or the fan's account took
+    count: a hold token seen anywhere else pays for nothing. Raises HoldNeeded or InvalidInput
+    (see ``checkout_holds_check``).
+    """
+    items = [CartItem(variant_id=line.variant_id, quantity=line.quantity) for line in lines]
+    editions = editions_for_variants(shop=shop, variant_ids=[item.variant_id for item in items])
+    if not editions:
+        return []
+    holds = holds_of_fan(
+        shop=shop,
+        editions=list(editions.values()),
+        tokens=hold_session.held_tokens(request),
+        account=request.user,
+    )
+    return checkout_holds_check(items=items, editions=editions, holds=holds, email=email)
+
+
+def _drop_link(shop: Shop, exc: KinfolkError) -> str:
+    edition = getattr(exc, "edition", None)
+    if edition is None:
+        return ""
+    return reverse("storefront:drop", args=[shop.slug, edition.product.slug])
+
+
+def _hold_context(request: HttpRequest, shop: Shop, quote: Quote) -> dict:
+    """Return the timers of the fan's holds on the cart's editions, or the problem with them."""
+    now = clock.now()
+    try:
+        holds = _cart_holds(request, shop, quote.lines)
+    except KinfolkError as exc:
+        return {
+            "hold_timers": [],
+            "hold_problem": exc.message,
+            "drop_link": _drop_link(shop, exc),
+            "hold_cart_link": exc.code == "one_copy",
+        }
+    timers = [{"hold": hold, "left": hold_left_text(hold, now)} for hold in holds]
+    return {
+        "hold_timers": timers,
+        "hold_problem": "",
+        "drop_link": "",
+        "hold_cart_link": False,
+        "server_now": now.isoformat(),
+    }
+
+
+def _attach_holds(shop: Shop, holds: list[Hold], order: Order) -> None:
+    """Note on each hold that ``order`` pays for it (paying then sells its copy)."""
+    for hold in holds:
+        try:
+            hold_attach_order(shop=shop, token=hold.token, order=order)
+        except KinfolkError:
+            # Paying still finds the fan's hold by the order's address; nothing is lost.
+            logger.warning("hold %s not attached to order %s", hold.pk, order.number)
+
+
 def _context(
     request: HttpRequest,
     shop: Shop,
@@ -107,7 +183,12 @@ def _context(
     quote = _quote(shop, cart, values, errors)
     remember_count(request, shop, quote.count)
     spec = address_spec(values["country_code"])
+    drop = _hold_context(request, shop, quote)
+    if drop["hold_problem"] and not top_error:
+        top_error = drop["hold_problem"]
+        cart_link = cart_link or drop["hold_cart_link"]
     return {
+        **drop,
         "shop": shop,
         "cart_count": quote.count,
         "quote": quote,
@@ -145,6 +226,8 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
         )
         if not context["quote"].lines:
             return _empty_cart(request, shop_obj)
+        if context["hold_timers"] and not context["values"]["email"]:
+            context["values"]["email"] = context["hold_timers"][0]["hold"].email
         return render(request, "storefront/checkout.html", context)
 
     values = _posted_values(request)
@@ -157,6 +240,22 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
     if not _TOTAL.match(raw_total):
         message = _("The total has changed. Check your order below and confirm again.")
         return _rerender(request, shop_obj, cart, values=values, key=key, top_error=message)
+    try:
+        holds = _cart_holds(
+            request,
+            shop_obj,
+            cart_lines(shop=shop_obj, cart=cart, images=False),
+            email=values["email"],
+        )
+    except HoldNeeded as exc:
+        return _rerender(
+            request, shop_obj, cart, values=values, key=key, top_error=exc.message, status=409
+        )
+    except InvalidInput as exc:
+        errors, top_error = _split_errors(exc)
+        return _rerender(
+            request, shop_obj, cart, values=values, key=key, errors=errors, top_error=top_error
+        )
     try:
         placed = order_place(
             shop=shop_obj,
@@ -172,6 +271,7 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
         )
     except PaymentNotStarted as exc:
         # The order exists; the same key submitted again starts its payment (see order_place).
+        _attach_holds(shop_obj, holds, exc.placed.order)
         forget_count(request, shop_obj)
         context = {
             "shop": shop_obj,
@@ -219,6 +319,7 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
             top_error=exc.message,
             status=exc.status,
         )
+    _attach_holds(shop_obj, holds, placed.order)
     if placed.created:
         remember_count(request, shop_obj, 0)  # the new order took the whole cart
     else:

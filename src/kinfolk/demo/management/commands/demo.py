@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kinfolk.core import clock
 from kinfolk.crm.services import rfm_recompute, stages_recompute
+from kinfolk.crm.services.value import shop_value_refresh
 from kinfolk.demo.catalogue import SHOPS
 from kinfolk.demo.history import history_build, history_exists
 from kinfolk.demo.logins import logins_text
@@ -82,10 +83,12 @@ class Command(BaseCommand):
                 % stats.__dict__
             )
             # The history is bulk-inserted without the per-event stage updates: place every
-            # fan in their stage and score them once, as the nightly recompute would.
+            # fan in their stage, score them and predict their value once, as the nightly
+            # tasks would.
             for shop in shops:
                 stages_recompute(shop=shop)
                 rfm_recompute(shop=shop)
+                shop_value_refresh(shop=shop)
         text = logins_text(shops=shops, logins=logins)
         path = Path(settings.DATA_DIR) / LOGINS_FILE
         path.write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,77 @@
+"""Background work of the drops (run by the Huey consumer): e-mails, refunds of payments that came
+too late, and offers of lapsed holds' copies to the waitlist."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+
+@db_task(retries=5, retry_delay=30)
+def send_drop_email(kind: str, key: str) -> bool:
+    """Send one drops e-mail ("offer", "sold_out_refund") at most once."""
+    from kinfolk.drops.emails import drop_email_send
+
+    return drop_email_send(kind=kind, key=key)
+
+
+@db_task(retries=5, retry_delay=30)
+def refund_unfilled_order(order_id: int) -> bool:
+    """Refund a paid order that found every copy gone, and tell the fan (once)."""
+    from kinfolk.drops.services.checkout import order_refund_unfilled
+    from kinfolk.orders.models import Order
+
+    order = Order.objects.select_related("shop").filter(pk=order_id).first()
+    if order is None:
+        return False
+    return order_refund_unfilled(shop=order.shop, order_id=order.pk)
+
+
+@db_task(retries=5, retry_delay=60)
+def return_payment(payment_id: int) -> bool:
+    """Give a refunded payment's money back through its provider, when the provider can.
+
+    A provider without a ``refund`` method (bank transfer, the test processor) leaves it to the
+    shop's staff, who see the refund in the order's history.
+    """
+    from kinfolk.orders.models import Payment
+    from kinfolk.orders.payments import get_provider
+
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        return False
+    refund = getattr(get_provider(payment.provider), "refund", None)
+    if refund is None:
+        return False
+    refund(payment=payment)
+    return True
+
+
+@db_task(retries=3, retry_delay=10)
+def offer_freed_copies(edition_id: int) -> int:
+    """Offer the edition's free copies to its waitlist (after a fan gave one back)."""
+    from kinfolk.drops.models import Edition
+    from kinfolk.drops.services.checkout import waitlist_offer_and_tell
+
+    edition = Edition.objects.select_related("shop").filter(pk=edition_id).first()
+    if edition is None:
+        return 0
+    return waitlist_offer_and_tell(shop=edition.shop, edition=edition)
+
+
+@db_periodic_task(crontab(minute="*"))
+def offer_lapsed_copies() -> int:
+    """Every minute: offer the copies of holds that lapsed to the fans on the waitlists.
+
+    A lapsed hold's copy is free for any fan at once, without this task; the task only makes
+    sure that the fans who queued for it hear about it.
+    """
+    from kinfolk.core import clock
+    from kinfolk.drops.selectors import editions_waiting_for_copies
+    from kinfolk.drops.services.checkout import waitlist_offer_and_tell
+
+    now = clock.now()
+    offered = 0
+    for edition in editions_waiting_for_copies(now=now):
+        offered += waitlist_offer_and_tell(shop=edition.shop, edition=edition, now=now)
+    return offered
