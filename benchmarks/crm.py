@@ -7,8 +7,9 @@ database, or — when ``DATABASE_URL`` names a PostgreSQL server — in a new da
 server, dropped at the end. Then, with the clock at the end of the drawn history, it times:
 
 * ``stages_s``: ``stages_recompute`` of the whole shop from scratch (every customer starts aware,
-  so every move is written with its StageChange and timeline row), and ``stages_again_s``: the
-  same once more (nothing left to write: the nightly run on a quiet day);
+  so every move is written with its StageChange and timeline row), with ``stages_cpu_s`` this
+  process's CPU time meanwhile; ``stages_again_s``: the same once more (nothing left to write:
+  the nightly run on a quiet day);
 * ``rfm_s``: ``rfm_recompute`` (the scores the customers list sorts and filters on);
 * ``read_s``: the shop's standing paid orders read from the database into arrays, and
   ``summary_s``: those turned into the RFM summary (``kinfolk.clv.summarize``);
@@ -21,6 +22,8 @@ server, dropped at the end. Then, with the clock at the end of the drawn history
   owner, filtered by stage and sorted by lifetime value) through Django's test client, or, while
   that page does not exist, the query it needs (``list_measured`` says which).
 
+``--stage-indexes`` first creates the timeline indexes the stages' grouped query reads
+(``STAGE_INDEXES``) with plain SQL in the benchmark's database, when no migration has made them.
 Prints one JSON line on stdout (progress on stderr) and never fails on time.
 
     .venv/bin/python benchmarks/crm.py [--customers 1000000] [--interactions 5000000]

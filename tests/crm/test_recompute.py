@@ -209,3 +209,36 @@ def test_one_shops_recomputation_never_touches_another_shop(make_shop, make_time
     assert not StageChange.objects.filter(shop=theirs.shop).exists()
     assert not CustomerScore.objects.filter(shop=theirs.shop).exists()
     assert CustomerScore.objects.filter(shop=ours.shop).count() == 1
+
+
+def test_each_recomputed_change_is_on_its_own_fans_timeline(make_shop, make_timeline):
+    """Given many fans whose stages are stale in different ways,
+    when one recomputation moves them all,
+    then every StageChange has exactly one timeline row, on its own fan's timeline, that names
+    it and says the same move."""
+    timeline = make_timeline(make_shop(), update_stage=False)
+    for n in range(12):
+        fan = timeline.customer(f"fan{n}@example.com")
+        for day in range(n % 4):
+            timeline.paid(fan, START + days(day))
+        if n % 3 == 0:
+            timeline.event(fan, Kind.RSVP, START + days(5))
+
+    counts = stages_recompute(shop=timeline.shop, now=START + days(6), chunk_size=5)
+
+    changes = list(StageChange.objects.filter(shop=timeline.shop))
+    assert counts["changed"] == len(changes) == 10
+    rows = {
+        row.subject_id: row
+        for row in Interaction.objects.filter(shop=timeline.shop, kind=Kind.STAGE_CHANGED)
+    }
+    assert len(rows) == len(changes)
+    for change in changes:
+        row = rows[str(change.pk)]
+        assert row.customer_id == change.customer_id
+        assert row.data == {
+            "from": change.from_stage,
+            "to": change.to_stage,
+            "rule": change.rule,
+            "interaction_ids": change.interaction_ids,
+        }

@@ -321,8 +321,9 @@ def signals_for(
     Each row is a tuple: ``customer_id``, then a count, a first and a last interaction id for
     every rule of ``COUNTED``; a ``Ladder`` judges it. Every rule counts actions of the fan, so
     the other rows are left out before any counting. The query reads a range of customers'
-    timelines; an index on (shop, customer, kind, occurred_at, subject_type, subject_id) holds
-    every column it reads, so that it never visits the table.
+    timelines: with an index on (shop, customer, kind, occurred_at, subject_type, subject_id,
+    id) it never visits the table, and with one on (shop, kind, occurred_at, subject_type,
+    subject_id) neither does the subquery of refunds.
     """
 
     def since(days: int) -> Q:

@@ -75,8 +75,8 @@ def stage_update_for(
         .values_list("stage", flat=True)
         .get()
     )
-    rows = list(
-        signals_for(shop=shop, rules=ladder.rules, now=now, customer_ids=(customer.pk, customer.pk))
+    rows = signals_for(
+        shop=shop, rules=ladder.rules, now=now, customer_ids=(customer.pk, customer.pk)
     )
     verdict = ladder.verdict(rows[0] if rows else None)
     customer.stage = current
