@@ -333,3 +333,17 @@ def test_a_logged_in_fan_reserves_with_their_own_address(client, edition, moving
     assert response.status_code == 303
     hold = Hold.objects.get()
     assert hold.email == "minji@example.com" and hold.account == fan
+
+
+def test_an_editions_product_page_sends_fans_to_the_drop_instead_of_the_cart(
+    client, shop, make_edition
+):
+    """Given a product sold as a numbered edition, its product page offers no add-to-cart form
+    but a link to the drop page, where copies are reserved."""
+    edition = make_edition(5)
+    url = reverse("storefront:product", args=[shop.slug, edition.product.slug])
+
+    html = client.get(url).text
+
+    assert reverse("storefront:drop", args=[shop.slug, edition.product.slug]) in html
+    assert reverse("storefront:cart-add", args=[shop.slug]) not in html

@@ -24,6 +24,7 @@ from kinfolk.catalog.models import Product
 from kinfolk.catalog.selectors import product_get_active
 from kinfolk.core.errors import NotFound
 from kinfolk.core.money import Money
+from kinfolk.drops.models import Edition
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shops_open
 from kinfolk.storefront.cart_session import badge_count
@@ -82,6 +83,9 @@ def product_form_context(
         "values": values,
         "errors": errors or {},
         "added": added,
+        # A numbered edition is bought through its drop page (a hold, then checkout), never
+        # straight into the cart.
+        "is_edition": Edition.objects.filter(product=product).exists(),
     }
 
 
