@@ -28,3 +28,12 @@ def test_a_code_nobody_knows_is_shown_in_plain_words_and_junk_is_not_stored():
     )
     assert payment_declined_note("<script>") == "Payment declined (declined)"
     assert payment_declined_note("") == "Payment declined (declined)"
+
+
+def test_a_note_another_app_writes_into_the_history_reads_in_each_language():
+    """Given the drops app's note for an order refunded because every copy had gone, a Korean
+    reader sees it in Korean."""
+    from kinfolk.drops.services.checkout import SOLD_OUT_REFUND_NOTE
+
+    with translation.override("ko"):
+        assert order_note_display(SOLD_OUT_REFUND_NOTE) != SOLD_OUT_REFUND_NOTE

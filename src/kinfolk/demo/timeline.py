@@ -29,6 +29,7 @@ from kinfolk.orders.models import (
     Shipment,
     new_order_number,
 )
+from kinfolk.orders.notes import ORDER_PLACED_NOTE, PAYMENT_RECEIVED_NOTE, PAYMENT_TIMED_OUT_NOTE
 from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
 from kinfolk.orders.services.lifecycle import paid_items
 from kinfolk.shops.models import Shop
@@ -252,7 +253,7 @@ def order_rows(
         Status.AWAITING_PAYMENT,
         Kind.ORDER_PLACED,
         Source.STOREFRONT,
-        note="Order placed",
+        note=ORDER_PLACED_NOTE,
         actor=account,
         actor_label=order.email,
         data=money,
@@ -283,7 +284,7 @@ def _payment(
         elif roll < DECLINED_SHARE + ABANDONED_SHARE:
             # Left on the card page: the expiry task cancels it after the card payment window.
             cancel_at = placed_at + CARD_PAYMENT_WINDOW + dt.timedelta(minutes=rnd.uniform(0, 10))
-            reason = "Payment not completed in time"
+            reason = PAYMENT_TIMED_OUT_NOTE
         pay_at = placed_at + dt.timedelta(seconds=rnd.uniform(30, 300))
     else:
         if roll < MANUAL_UNPAID_SHARE:
@@ -309,7 +310,7 @@ def _payment(
         Status.PAID,
         Kind.ORDER_PAID,
         Source.PAYMENT if testpay else Source.DASHBOARD,
-        note=f"testpay {payment.reference}" if testpay else "Payment received",
+        note=f"testpay {payment.reference}" if testpay else PAYMENT_RECEIVED_NOTE,
         actor=None if testpay else operator,
         actor_label="testpay" if testpay else operator.email,
         data={"total": order.total, "currency": order.currency, "items": paid_items(lines)},

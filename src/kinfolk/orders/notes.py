@@ -17,9 +17,20 @@ PAYMENT_RECEIVED_NOTE = gettext_noop("Payment received")
 PAYMENT_TIMED_OUT_NOTE = gettext_noop("Payment not completed in time")
 REFUND_NEEDED_NOTE = gettext_noop("Payment received after cancellation: refund needed")
 
-SYSTEM_NOTES = frozenset(
-    {ORDER_PLACED_NOTE, PAYMENT_RECEIVED_NOTE, PAYMENT_TIMED_OUT_NOTE, REFUND_NEEDED_NOTE}
-)
+SYSTEM_NOTES = {
+    ORDER_PLACED_NOTE,
+    PAYMENT_RECEIVED_NOTE,
+    PAYMENT_TIMED_OUT_NOTE,
+    REFUND_NEEDED_NOTE,
+}
+
+
+def system_note(message: str) -> str:
+    """Declare a note another app writes into orders' history (marked with gettext_noop), so that
+    it is shown in the reader's language too; return it unchanged."""
+    SYSTEM_NOTES.add(message)
+    return message
+
 
 # Processors' decline codes (testpay uses the common ones) and what a maker reads for them.
 DECLINE_REASONS = {

@@ -17,6 +17,7 @@ from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
@@ -31,13 +32,17 @@ from kinfolk.drops.services.holds import (
 )
 from kinfolk.drops.services.waitlist import waitlist_offer_freed
 from kinfolk.orders.models import Order, OrderLine, Payment
+from kinfolk.orders.notes import system_note
 from kinfolk.orders.services.lifecycle import order_lock, order_refund
 from kinfolk.shops.models import Shop
 
 logger = logging.getLogger(__name__)
 
-# Stored in English in the order's history, like the orders app's own notes.
-SOLD_OUT_REFUND_NOTE = "Sold out before the payment arrived: refunded automatically"
+# Stored in English in the order's history and shown in the reader's language, like the orders
+# app's own notes.
+SOLD_OUT_REFUND_NOTE = system_note(
+    gettext_noop("Sold out before the payment arrived: refunded automatically")
+)
 
 
 class HoldNeeded(Conflict):

@@ -12,7 +12,6 @@ from functools import partial
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from kinfolk.catalog.models import Product
 from kinfolk.catalog.services import stock_return
@@ -22,6 +21,7 @@ from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import interaction_record
 from kinfolk.orders import extensions, tasks
 from kinfolk.orders.models import Order, OrderLine, Payment, Shipment, ShipmentLine
+from kinfolk.orders.notes import PAYMENT_RECEIVED_NOTE
 from kinfolk.orders.payments import get_provider
 from kinfolk.shops.models import Shop
 
@@ -107,9 +107,7 @@ def order_mark_paid(
     """Mark the order paid (staff for manual payments, or an approved callback with ``payment``)."""
     order = _locked(shop, order)
     now = clock.now()
-    order.transition_to(
-        Order.Status.PAID, actor=actor, note=note or gettext_noop("Payment received")
-    )
+    order.transition_to(Order.Status.PAID, actor=actor, note=note or PAYMENT_RECEIVED_NOTE)
     order.paid_at = now
     order.save(update_fields=["status", "paid_at"])
     payment = (
