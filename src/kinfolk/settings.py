@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "kinfolk.catalog",
     "kinfolk.orders",
     "kinfolk.drops",
+    "kinfolk.releases",
+    "kinfolk.referrals",
+    "kinfolk.gallery",
     "kinfolk.testpay",
     "kinfolk.storefront",
     "kinfolk.dashboard",
@@ -182,10 +185,30 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 SERVE_MEDIA = _env_bool("KINFOLK_SERVE_MEDIA", True)
+PRIVATE_ROOT = DATA_DIR / "private"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Release files and fans' uploads: never under MEDIA_ROOT, only handed out by views that
+    # check who asks (kinfolk.core.storage).
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_ROOT, "base_url": None},
+    },
 }
+if os.environ.get("KINFOLK_PRIVATE_S3_BUCKET"):
+    # An S3-compatible bucket (AWS, MinIO, R2, ...) through django-storages: install the
+    # ``s3`` extra (pip install 'kinfolk[s3]'); credentials come from the usual AWS_* variables.
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["KINFOLK_PRIVATE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("KINFOLK_PRIVATE_S3_ENDPOINT") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -106,6 +106,9 @@ class ShopWorld:
     segment: object = None
     import_run: object = None
     edition: object = None
+    release: object = None
+    upload: object = None
+    rule: object = None
 
 
 def build_world(slug: str, *, currency: str = "USD") -> ShopWorld:
@@ -150,4 +153,62 @@ def build_world(slug: str, *, currency: str = "USD") -> ShopWorld:
         opens_at=now - dt.timedelta(days=1),
     )
     hold_take(shop=shop, edition=world.edition, email=f"d@{slug}.example")
+    _add_awareness(world, slug=slug, price=price)
     return world
+
+
+def _add_awareness(world: ShopWorld, *, slug: str, price: int) -> None:
+    """Give the world a release with a file and a grant, a share link with a referral, a reward
+    rule and a fan's upload waiting for review (rows only: their services have their own tests)."""
+    from django.core.files.base import ContentFile
+
+    from kinfolk.gallery.models import FanUpload
+    from kinfolk.referrals.models import Referral, RewardRule, ShareLink
+    from kinfolk.releases.models import Grant, Release, ReleaseFile
+
+    shop, now = world.shop, clock.now()
+    single = new_product(
+        shop, name=f"{slug} single", price=0, stock=None, kind=Product.Kind.DIGITAL
+    )
+    world.release = Release.objects.create(shop=shop, product=single)
+    release_file = ReleaseFile(shop=shop, release=world.release, name="single.mp3")
+    release_file.content_type, release_file.size = "audio/mpeg", 4
+    release_file.file.save("single.mp3", ContentFile(b"ID3\x03"), save=False)
+    release_file.save()
+    fan, friend = world.customers[0], world.customers[1]
+    Grant.objects.create(
+        shop=shop,
+        release=world.release,
+        customer=fan,
+        source=Grant.Source.FREE,
+        created_at=now,
+    )
+    link = ShareLink.objects.create(shop=shop, customer=fan, created_at=now)
+    Referral.objects.create(
+        shop=shop,
+        referrer=fan,
+        referred=friend,
+        link=link,
+        first_visit_at=now,
+        created_at=now,
+    )
+    world.rule = RewardRule.objects.create(
+        shop=shop,
+        name="Three friends",
+        event="download",
+        threshold=3,
+        reward=RewardRule.Reward.BONUS_RELEASE,
+        release=world.release,
+        created_at=now,
+    )
+    upload = FanUpload(
+        shop=shop,
+        customer=fan,
+        kind=FanUpload.Kind.IMAGE,
+        content_type="image/jpeg",
+        size=4,
+        submitted_at=now,
+    )
+    upload.file.save("concert.jpg", ContentFile(b"\xff\xd8\xff\xe0"), save=False)
+    upload.save()
+    world.upload = upload

@@ -17,13 +17,17 @@ from kinfolk.crm.models import (
     CustomerDate,
     CustomerMerge,
     Erasure,
+    Follow,
     ImportRun,
     Interaction,
     SavedSegment,
     Tag,
 )
 from kinfolk.drops.models import Copy, Edition, Hold, WaitlistEntry
+from kinfolk.gallery.models import FanUpload
 from kinfolk.orders.models import Order, OrderEvent, Payment, Shipment
+from kinfolk.referrals.models import RewardGrant, RewardRule
+from kinfolk.releases.models import Grant, Release, ReleaseFile
 from kinfolk.shops.services import membership_add
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +64,9 @@ def object_kwargs(world: ShopWorld, arguments: set[str]) -> list[dict]:
         "segment_id": [{"segment_id": world.segment.pk}],
         "import_id": [{"import_id": world.import_run.pk}],
         "edition_id": [{"edition_id": world.edition.pk}],
+        "release_id": [{"release_id": world.release.pk}],
+        "upload_id": [{"upload_id": world.upload.pk}],
+        "rule_id": [{"rule_id": world.rule.pk}],
     }
     needed = sorted(arguments - {"shop"})
     unknown = [name for name in needed if name not in choices]
@@ -142,6 +149,19 @@ def snapshot(world: ShopWorld) -> dict:
         "copies": sorted(Copy.objects.filter(shop=shop).values_list("pk", "state", "order_id")),
         "holds": sorted(Hold.objects.filter(shop=shop).values_list("pk", "status")),
         "waitlist": WaitlistEntry.objects.filter(shop=shop).count(),
+        "releases": sorted(
+            Release.objects.filter(shop=shop).values_list(
+                "pk", "pricing", "email_gate", "download_limit", "link_hours"
+            )
+        ),
+        "release_files": sorted(ReleaseFile.objects.filter(shop=shop).values_list("pk", "name")),
+        "grants": sorted(Grant.objects.filter(shop=shop).values_list("pk", "revoked_at")),
+        "rules": sorted(
+            RewardRule.objects.filter(shop=shop).values_list("pk", "name", "threshold", "active")
+        ),
+        "reward_grants": RewardGrant.objects.filter(shop=shop).count(),
+        "uploads": sorted(FanUpload.objects.filter(shop=shop).values_list("pk", "status")),
+        "follows": Follow.objects.filter(shop=shop).count(),
     }
 
 

@@ -68,4 +68,10 @@ urlpatterns = [
     path("<slug:shop>/", include("kinfolk.dashboard.share_urls")),
     # Limited editions: scheduling, the live drop, owners, certificates.
     path("<slug:shop>/", include("kinfolk.dashboard.drop_urls")),
+    # Awareness: releases and downloads, share links and rewards, the fan gallery and followers,
+    # and the growth page that measures them.
+    path("<slug:shop>/", include("kinfolk.dashboard.release_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.reward_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.gallery_urls")),
+    path("<slug:shop>/", include("kinfolk.dashboard.growth_urls")),
 ]

@@ -32,6 +32,10 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
+    # What the fan chose to pay for one, where the product lets them pay more than its price
+    # (a pay-what-you-want release); NULL means the variant's price. Checked against the
+    # catalogue by ``cart_add``; the server never takes any other amount from the client.
+    unit_price = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -39,6 +43,11 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "variant"], name="cartline_unique_variant"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
         ]
+
+    @property
+    def price_each(self) -> int:
+        """Return what one costs on this line: the fan's own price, else the variant's."""
+        return self.variant.price if self.unit_price is None else self.unit_price
 
 
 def new_order_number() -> str:
@@ -91,6 +100,9 @@ class Order(models.Model):
     )
     currency = models.CharField(max_length=3)
     subtotal = models.PositiveBigIntegerField()
+    # A reward or code taken off the subtotal (never below zero); ``discount_label`` says what.
+    discount = models.PositiveBigIntegerField(default=0)
+    discount_label = models.CharField(max_length=120, blank=True)
     shipping = models.PositiveBigIntegerField(default=0)
     total = models.PositiveBigIntegerField()
     shipping_address = models.JSONField(default=dict, blank=True)
@@ -112,8 +124,13 @@ class Order(models.Model):
                 fields=["shop", "idempotency_key"], name="order_unique_idempotency_key"
             ),
             models.CheckConstraint(
-                condition=Q(total=models.F("subtotal") + models.F("shipping")),
+                condition=Q(
+                    total=models.F("subtotal") - models.F("discount") + models.F("shipping")
+                ),
                 name="order_total_is_sum",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__lte=models.F("subtotal")), name="order_discount_within"
             ),
         ]
         indexes = [

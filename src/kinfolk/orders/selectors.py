@@ -63,7 +63,7 @@ def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "", images: bool
 
 def quote_lines(*, shop: Shop, lines: list[CartLine], country: str = "") -> Quote:
     """Price ``lines`` already loaded with their variants and products; see ``cart_quote``."""
-    subtotal = Money(sum(line.variant.price * line.quantity for line in lines), shop.currency)
+    subtotal = Money(sum(line.price_each * line.quantity for line in lines), shop.currency)
     needs_shipping = any(line.variant.product.needs_shipping for line in lines)
     quote = Quote(lines=lines, subtotal=subtotal, needs_shipping=needs_shipping)
     for line in lines:

@@ -83,8 +83,8 @@ def cart_rows(quote: Quote) -> list[CartRow]:
             CartRow(
                 line=line,
                 image=images[0] if images else None,
-                unit_price=variant.price,
-                total=variant.price * line.quantity,
+                unit_price=line.price_each,
+                total=line.price_each * line.quantity,
                 problem=_line_problem(line),
             )
         )

@@ -1,7 +1,14 @@
 """The fan-facing pages of each shop (``/<shop>/...``) and the platform's home page."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
+# The converters first: the URL modules below use them.
+from kinfolk.storefront import (
+    converters,  # noqa: F401
+    gallery_urls,
+    referral_urls,
+    release_urls,
+)
 from kinfolk.storefront.views import (
     cart,
     catalog,
@@ -13,21 +20,6 @@ from kinfolk.storefront.views import (
     verify,
 )
 from kinfolk.storefront.views import certificates as certificate_views
-
-
-class RowIdConverter:
-    """A row id: digits that fit a 64-bit column (longer ones are "not found", not an error)."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(RowIdConverter, "rowid")
 
 app_name = "storefront"
 urlpatterns = [
@@ -84,3 +76,5 @@ urlpatterns = [
         name="drop_certificate",
     ),
 ]
+# Releases and downloads, share links and rewards, the fan gallery and following a shop.
+urlpatterns += release_urls.urlpatterns + referral_urls.urlpatterns + gallery_urls.urlpatterns

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('shops', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("shops", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='product',
-            name='category',
-            field=models.CharField(blank=True, max_length=60, verbose_name='category'),
+            model_name="product",
+            name="category",
+            field=models.CharField(blank=True, max_length=60, verbose_name="category"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['shop', 'category'], name='product_shop_category'),
+            model_name="product",
+            index=models.Index(fields=["shop", "category"], name="product_shop_category"),
         ),
     ]

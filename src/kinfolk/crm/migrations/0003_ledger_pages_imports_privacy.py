@@ -7,287 +7,475 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0002_stages_and_rfm'),
-        ('shops', '0001_initial'),
+        ("crm", "0002_stages_and_rfm"),
+        ("shops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(choices=[('email_marketing', 'Marketing e-mail')], max_length=30)),
-                ('granted', models.BooleanField()),
-                ('recorded_at', models.DateTimeField()),
-                ('source', models.CharField(max_length=40)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('wording', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "topic",
+                    models.CharField(
+                        choices=[("email_marketing", "Marketing e-mail")], max_length=30
+                    ),
+                ),
+                ("granted", models.BooleanField()),
+                ("recorded_at", models.DateTimeField()),
+                ("source", models.CharField(max_length=40)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("wording", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-recorded_at', '-id'],
+                "ordering": ["-recorded_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerDate',
+            name="CustomerDate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('birthday', 'Birthday'), ('partner_birthday', "Partner's birthday"), ('anniversary', 'Anniversary'), ('other', 'Other')], max_length=20, verbose_name='occasion')),
-                ('label', models.CharField(blank=True, max_length=100, verbose_name='label')),
-                ('month', models.PositiveSmallIntegerField(verbose_name='month')),
-                ('day', models.PositiveSmallIntegerField(verbose_name='day')),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='year')),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("birthday", "Birthday"),
+                            ("partner_birthday", "Partner's birthday"),
+                            ("anniversary", "Anniversary"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="occasion",
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100, verbose_name="label")),
+                ("month", models.PositiveSmallIntegerField(verbose_name="month")),
+                ("day", models.PositiveSmallIntegerField(verbose_name="day")),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="year"),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['month', 'day', 'id'],
+                "ordering": ["month", "day", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerMerge',
+            name="CustomerMerge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('merged_customer_id', models.BigIntegerField()),
-                ('merged_email', models.EmailField(blank=True, max_length=254)),
-                ('merged_name', models.CharField(blank=True, max_length=150)),
-                ('merged_at', models.DateTimeField()),
-                ('automatic', models.BooleanField(default=False)),
-                ('moved', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("merged_customer_id", models.BigIntegerField()),
+                ("merged_email", models.EmailField(blank=True, max_length=254)),
+                ("merged_name", models.CharField(blank=True, max_length=150)),
+                ("merged_at", models.DateTimeField()),
+                ("automatic", models.BooleanField(default=False)),
+                ("moved", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-merged_at', '-id'],
+                "ordering": ["-merged_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Erasure',
+            name="Erasure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField()),
-                ('requested_by', models.CharField(choices=[('fan', 'The fan'), ('staff', 'Shop staff')], max_length=10)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('summary', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                (
+                    "requested_by",
+                    models.CharField(
+                        choices=[("fan", "The fan"), ("staff", "Shop staff")], max_length=10
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("summary", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('format', models.CharField(choices=[('shopify_orders', 'Shopify orders export'), ('shopify_customers', 'Shopify customers export'), ('bandcamp', 'Bandcamp sales report'), ('generic', 'CSV with a column mapping')], max_length=30, verbose_name='format')),
-                ('filename', models.CharField(max_length=255, verbose_name='file')),
-                ('file', models.FileField(blank=True, upload_to='imports/%Y/%m/')),
-                ('mapping', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('running', 'Importing'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('total_lines', models.PositiveIntegerField(default=0)),
-                ('processed_lines', models.PositiveIntegerField(default=0)),
-                ('customers_created', models.PositiveIntegerField(default=0)),
-                ('orders_imported', models.PositiveIntegerField(default=0)),
-                ('already_imported', models.PositiveIntegerField(default=0)),
-                ('rejected', models.JSONField(blank=True, default=list)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("shopify_orders", "Shopify orders export"),
+                            ("shopify_customers", "Shopify customers export"),
+                            ("bandcamp", "Bandcamp sales report"),
+                            ("generic", "CSV with a column mapping"),
+                        ],
+                        max_length=30,
+                        verbose_name="format",
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="file")),
+                ("file", models.FileField(blank=True, upload_to="imports/%Y/%m/")),
+                ("mapping", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("running", "Importing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("total_lines", models.PositiveIntegerField(default=0)),
+                ("processed_lines", models.PositiveIntegerField(default=0)),
+                ("customers_created", models.PositiveIntegerField(default=0)),
+                ("orders_imported", models.PositiveIntegerField(default=0)),
+                ("already_imported", models.PositiveIntegerField(default=0)),
+                ("rejected", models.JSONField(blank=True, default=list)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SavedSegment',
+            name="SavedSegment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('filters', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("filters", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
             ],
         ),
         migrations.CreateModel(
-            name='ValueModelFit',
+            name="ValueModelFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fitted_at', models.DateTimeField()),
-                ('method', models.CharField(choices=[('model', "BG/NBD and Gamma-Gamma fitted to the shop's history"), ('pooled', 'Shop-wide averages (too little history for a fit)'), ('rfm', 'RFM-based estimate (too little history for a fit)')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('customers', models.PositiveIntegerField()),
-                ('repeat_buyers', models.PositiveIntegerField()),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('holdout', models.JSONField(blank=True, default=dict)),
-                ('seconds', models.FloatField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fitted_at", models.DateTimeField()),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("model", "BG/NBD and Gamma-Gamma fitted to the shop's history"),
+                            ("pooled", "Shop-wide averages (too little history for a fit)"),
+                            ("rfm", "RFM-based estimate (too little history for a fit)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("customers", models.PositiveIntegerField()),
+                ("repeat_buyers", models.PositiveIntegerField()),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("holdout", models.JSONField(blank=True, default=dict)),
+                ("seconds", models.FloatField(default=0)),
             ],
             options={
-                'ordering': ['-fitted_at', '-id'],
+                "ordering": ["-fitted_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='customer',
-            name='email_marketing',
-            field=models.BooleanField(default=False, verbose_name='agreed to marketing e-mail'),
+            model_name="customer",
+            name="email_marketing",
+            field=models.BooleanField(default=False, verbose_name="agreed to marketing e-mail"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='erased'),
+            model_name="customer",
+            name="erased_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="erased"),
         ),
         migrations.AddField(
-            model_name='customerscore',
-            name='clv',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='lifetime value'),
+            model_name="customerscore",
+            name="clv",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="lifetime value"),
         ),
         migrations.AddField(
-            model_name='customerscore',
-            name='expected_spend',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='expected order value'),
+            model_name="customerscore",
+            name="expected_spend",
+            field=models.BigIntegerField(
+                blank=True, null=True, verbose_name="expected order value"
+            ),
         ),
         migrations.AddField(
-            model_name='customerscore',
-            name='p_alive',
-            field=models.FloatField(blank=True, null=True, verbose_name='probability alive'),
+            model_name="customerscore",
+            name="p_alive",
+            field=models.FloatField(blank=True, null=True, verbose_name="probability alive"),
         ),
         migrations.AddField(
-            model_name='customerscore',
-            name='purchases_365d',
-            field=models.FloatField(blank=True, null=True, verbose_name='expected purchases, 365 days'),
+            model_name="customerscore",
+            name="purchases_365d",
+            field=models.FloatField(
+                blank=True, null=True, verbose_name="expected purchases, 365 days"
+            ),
         ),
         migrations.AddField(
-            model_name='customerscore',
-            name='purchases_90d',
-            field=models.FloatField(blank=True, null=True, verbose_name='expected purchases, 90 days'),
+            model_name="customerscore",
+            name="purchases_90d",
+            field=models.FloatField(
+                blank=True, null=True, verbose_name="expected purchases, 90 days"
+            ),
         ),
         migrations.AddField(
-            model_name='customerscore',
-            name='value_method',
+            model_name="customerscore",
+            name="value_method",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddIndex(
-            model_name='customerscore',
-            index=models.Index(fields=['shop', 'clv'], name='score_shop_clv'),
+            model_name="customerscore",
+            index=models.Index(fields=["shop", "clv"], name="score_shop_clv"),
         ),
         migrations.AddConstraint(
-            model_name='interaction',
-            constraint=models.UniqueConstraint(condition=models.Q(('source', 'import')), fields=('shop', 'kind', 'subject_type', 'subject_id'), name='interaction_unique_import'),
+            model_name="interaction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source", "import")),
+                fields=("shop", "kind", "subject_type", "subject_id"),
+                name="interaction_unique_import",
+            ),
         ),
         migrations.AddField(
-            model_name='consentrecord',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='crm.customer'),
+            model_name="consentrecord",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="consents",
+                to="crm.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='consentrecord',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_records', to='shops.shop'),
+            model_name="consentrecord",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="consent_records",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='customerdate',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dates', to='crm.customer'),
+            model_name="customerdate",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="dates", to="crm.customer"
+            ),
         ),
         migrations.AddField(
-            model_name='customerdate',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='customer_dates', to='shops.shop'),
+            model_name="customerdate",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="customer_dates",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='customermerge',
-            name='kept',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merges', to='crm.customer'),
+            model_name="customermerge",
+            name="kept",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="merges",
+                to="crm.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='customermerge',
-            name='merged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="customermerge",
+            name="merged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='customermerge',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='customer_merges', to='shops.shop'),
+            model_name="customermerge",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="customer_merges",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='erasure',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='erasures', to='crm.customer'),
+            model_name="erasure",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="erasures",
+                to="crm.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='erasure',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='erasures', to='shops.shop'),
+            model_name="erasure",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="erasures",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="importrun",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_runs', to='shops.shop'),
+            model_name="importrun",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="import_runs",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='savedsegment',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="savedsegment",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='savedsegment',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_segments', to='shops.shop'),
+            model_name="savedsegment",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="saved_segments",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='tag',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='customer_tags', to='shops.shop'),
+            model_name="tag",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="customer_tags",
+                to="shops.shop",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='customers', to='crm.tag'),
+            model_name="customer",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="customers", to="crm.tag"),
         ),
         migrations.AddField(
-            model_name='valuemodelfit',
-            name='shop',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='value_fits', to='shops.shop'),
+            model_name="valuemodelfit",
+            name="shop",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="value_fits",
+                to="shops.shop",
+            ),
         ),
         migrations.AddIndex(
-            model_name='consentrecord',
-            index=models.Index(fields=['shop', 'customer', 'topic', 'recorded_at'], name='crm_consent_shop_id_e49c72_idx'),
+            model_name="consentrecord",
+            index=models.Index(
+                fields=["shop", "customer", "topic", "recorded_at"],
+                name="crm_consent_shop_id_e49c72_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customerdate',
-            index=models.Index(fields=['shop', 'month', 'day'], name='customer_date_shop_md'),
+            model_name="customerdate",
+            index=models.Index(fields=["shop", "month", "day"], name="customer_date_shop_md"),
         ),
         migrations.AddConstraint(
-            model_name='customerdate',
-            constraint=models.CheckConstraint(condition=models.Q(('month__range', (1, 12)), ('day__range', (1, 31))), name='customer_date_valid'),
+            model_name="customerdate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__range", (1, 12)), ("day__range", (1, 31))),
+                name="customer_date_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='importrun',
-            index=models.Index(fields=['shop', 'created_at'], name='crm_importr_shop_id_87eccd_idx'),
+            model_name="importrun",
+            index=models.Index(
+                fields=["shop", "created_at"], name="crm_importr_shop_id_87eccd_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='savedsegment',
-            constraint=models.UniqueConstraint(models.F('shop'), django.db.models.functions.text.Lower('name'), name='segment_unique_shop_name'),
+            model_name="savedsegment",
+            constraint=models.UniqueConstraint(
+                models.F("shop"),
+                django.db.models.functions.text.Lower("name"),
+                name="segment_unique_shop_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(models.F('shop'), django.db.models.functions.text.Lower('name'), name='tag_unique_shop_name'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                models.F("shop"),
+                django.db.models.functions.text.Lower("name"),
+                name="tag_unique_shop_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='valuemodelfit',
-            index=models.Index(fields=['shop', 'fitted_at'], name='crm_valuemo_shop_id_df1884_idx'),
+            model_name="valuemodelfit",
+            index=models.Index(fields=["shop", "fitted_at"], name="crm_valuemo_shop_id_df1884_idx"),
         ),
     ]

@@ -5,24 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0003_ledger_pages_imports_privacy'),
-        ('shops', '0001_initial'),
+        ("crm", "0003_ledger_pages_imports_privacy"),
+        ("shops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['shop', 'name'], name='customer_shop_name'),
+            model_name="customer",
+            index=models.Index(fields=["shop", "name"], name="customer_shop_name"),
         ),
         migrations.AddIndex(
-            model_name='customerscore',
-            index=models.Index(fields=['shop', 'frequency', 'customer'], name='score_shop_frequency'),
+            model_name="customerscore",
+            index=models.Index(
+                fields=["shop", "frequency", "customer"], name="score_shop_frequency"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customerscore',
-            index=models.Index(fields=['shop', 'last_purchase_at', 'customer'], name='score_shop_last_purchase'),
+            model_name="customerscore",
+            index=models.Index(
+                fields=["shop", "last_purchase_at", "customer"], name="score_shop_last_purchase"
+            ),
         ),
     ]

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_customers_list_sort_indexes'),
-        ('shops', '0001_initial'),
+        ("crm", "0004_customers_list_sort_indexes"),
+        ("shops", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('erased_at__isnull', True)), fields=['shop', 'stage'], name='customer_shop_stage_kept'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("erased_at__isnull", True)),
+                fields=["shop", "stage"],
+                name="customer_shop_stage_kept",
+            ),
         ),
     ]

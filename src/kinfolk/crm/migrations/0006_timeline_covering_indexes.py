@@ -4,23 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0005_customers_list_stage_counts_index'),
-        ('shops', '0001_initial'),
+        ("crm", "0005_customers_list_stage_counts_index"),
+        ("shops", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='interaction',
-            name='crm_interac_shop_id_c5c846_idx',
+            model_name="interaction",
+            name="crm_interac_shop_id_c5c846_idx",
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['shop', 'customer', 'kind', 'occurred_at', 'subject_type', 'subject_id', 'id'], name='interaction_stage_signals'),
+            model_name="interaction",
+            index=models.Index(
+                fields=[
+                    "shop",
+                    "customer",
+                    "kind",
+                    "occurred_at",
+                    "subject_type",
+                    "subject_id",
+                    "id",
+                ],
+                name="interaction_stage_signals",
+            ),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['shop', 'kind', 'occurred_at', 'subject_type', 'subject_id'], name='interaction_kind_subject'),
+            model_name="interaction",
+            index=models.Index(
+                fields=["shop", "kind", "occurred_at", "subject_type", "subject_id"],
+                name="interaction_kind_subject",
+            ),
         ),
     ]

@@ -10,6 +10,7 @@ after each interaction writes one row it has already locked. RFM scores and pred
 CustomerScore: only customers with a purchase have them, and the batches rewrite them wholesale.
 """
 
+from kinfolk.crm.models.audience import ConsentRequest, Follow
 from kinfolk.crm.models.customers import (
     STAGE_ORDER,
     ConsentRecord,
@@ -29,11 +30,13 @@ from kinfolk.crm.models.timeline import Interaction
 __all__ = [
     "STAGE_ORDER",
     "ConsentRecord",
+    "ConsentRequest",
     "Customer",
     "CustomerDate",
     "CustomerMerge",
     "CustomerScore",
     "Erasure",
+    "Follow",
     "ImportRun",
     "Interaction",
     "SavedSegment",

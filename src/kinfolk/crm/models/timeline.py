@@ -26,6 +26,8 @@ class Interaction(models.Model):
         STAGE_CHANGED = "stage_changed", _("Stage changed")
         DOWNLOAD = "download", _("Downloaded")
         FOLLOW = "follow", _("Followed")
+        UNFOLLOW = "unfollow", _("Stopped following")
+        CONSENT = "consent", _("Mailing list choice")
         REFERRAL = "referral", _("Referred someone")
         UPLOAD = "upload", _("Uploaded")
         RSVP = "rsvp", _("Signed up for an event")

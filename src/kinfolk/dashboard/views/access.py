@@ -25,7 +25,10 @@ from kinfolk.crm.selectors import (
     segment_get_for_shop,
 )
 from kinfolk.drops.selectors import edition_get_for_shop
+from kinfolk.gallery.selectors import upload_get_for_shop
 from kinfolk.orders.selectors import order_get_for_shop
+from kinfolk.referrals.selectors import reward_rule_get_for_shop
+from kinfolk.releases.selectors import release_get_for_shop
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import access_shop, shops_for_staff
 
@@ -61,6 +64,12 @@ def _load_objects(shop: Shop, kwargs: dict) -> dict:
         )
     if "edition_id" in kwargs:
         objects["edition"] = edition_get_for_shop(shop=shop, edition_id=kwargs.pop("edition_id"))
+    if "release_id" in kwargs:
+        objects["release"] = release_get_for_shop(shop=shop, release_id=kwargs.pop("release_id"))
+    if "upload_id" in kwargs:
+        objects["upload"] = upload_get_for_shop(shop=shop, upload_id=kwargs.pop("upload_id"))
+    if "rule_id" in kwargs:
+        objects["rule"] = reward_rule_get_for_shop(shop=shop, rule_id=kwargs.pop("rule_id"))
     if kwargs:
         # A URL argument nobody scopes to the shop would open another shop's rows.
         raise ImproperlyConfigured(f"No shop-scoped lookup for URL arguments {sorted(kwargs)}.")

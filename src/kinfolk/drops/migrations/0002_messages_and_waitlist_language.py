@@ -5,32 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('drops', '0001_initial'),
-        ('shops', '0001_initial'),
+        ("drops", "0001_initial"),
+        ("shops", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='waitlistentry',
-            name='language',
-            field=models.CharField(blank=True, default='en', max_length=10),
+            model_name="waitlistentry",
+            name="language",
+            field=models.CharField(blank=True, default="en", max_length=10),
         ),
         migrations.CreateModel(
-            name='DropMessage',
+            name="DropMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('offer', 'A copy offered from the waitlist'), ('sold_out_refund', 'Sold out before the payment arrived: refunded')], max_length=20)),
-                ('key', models.CharField(max_length=40)),
-                ('to', models.EmailField(max_length=254)),
-                ('claimed_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('edition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='drops.edition')),
-                ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='shops.shop')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("offer", "A copy offered from the waitlist"),
+                            ("sold_out_refund", "Sold out before the payment arrived: refunded"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("key", models.CharField(max_length=40)),
+                ("to", models.EmailField(max_length=254)),
+                ("claimed_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "edition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="drops.edition",
+                    ),
+                ),
+                (
+                    "shop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="shops.shop",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('shop', 'kind', 'key'), name='dropmessage_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("shop", "kind", "key"), name="dropmessage_once")
+                ],
             },
         ),
     ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kinfolk.catalog.models import Variant
+from kinfolk.catalog.models import Product, Variant
 from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core.errors import InvalidInput, NotFound
+from kinfolk.core.money import MAX_AMOUNT_MINOR, Money
 from kinfolk.orders.models import Cart, CartLine, Order
 from kinfolk.shops.models import Shop
 
@@ -41,11 +42,20 @@ def _check_quantity(quantity: int, variant) -> None:
 
 
 def cart_add(
-    *, shop: Shop, cart: Cart, variant_id: int, quantity: int = 1, variant: Variant | None = None
+    *,
+    shop: Shop,
+    cart: Cart,
+    variant_id: int,
+    quantity: int = 1,
+    variant: Variant | None = None,
+    unit_price: int | None = None,
 ) -> CartLine:
     """Add ``quantity`` of a variant (on top of what is already in the cart).
 
     ``variant`` is that variant when the caller has just loaded it with ``variant_get_buyable``.
+    ``unit_price`` is what the fan chose to pay for one of a digital product, which may be more
+    than its price, never less (pay what you want, or paying more for a fixed-price release);
+    it replaces the price an earlier add of the same variant chose.
     """
     if cart.shop_id != shop.pk:
         raise NotFound(_("No such cart."))
@@ -53,13 +63,33 @@ def cart_add(
         raise InvalidInput(_("Choose a quantity of at least 1."), field="quantity")
     if variant is None or variant.pk != variant_id or variant.shop_id != shop.pk:
         variant = variant_get_buyable(shop=shop, variant_id=variant_id)
+    if unit_price is not None:
+        _check_unit_price(unit_price, variant, currency=shop.currency)
     # The read above runs before the transaction: on SQLite the transaction holds the database's
     # one write lock from its start.
-    return _add_line(cart=cart, variant=variant, quantity=quantity)
+    return _add_line(cart=cart, variant=variant, quantity=quantity, unit_price=unit_price)
+
+
+def _check_unit_price(unit_price: int, variant: Variant, *, currency: str) -> None:
+    """Refuse a fan's own price below the variant's, above the largest amount, or on a product
+    whose price is fixed (only digital products let a fan pay more)."""
+    if variant.product.kind != Product.Kind.DIGITAL:
+        raise InvalidInput(_("This product has a fixed price."), field="price")
+    if unit_price < variant.price:
+        raise InvalidInput(
+            _("Pay at least %(price)s.") % {"price": Money(variant.price, currency).format()},
+            field="price",
+        )
+    if unit_price > MAX_AMOUNT_MINOR:
+        raise InvalidInput(_("That amount is too large."), field="price")
+    if unit_price == 0:
+        raise InvalidInput(_("This is free: there is nothing to pay."), field="price")
 
 
 @transaction.atomic
-def _add_line(*, cart: Cart, variant: Variant, quantity: int) -> CartLine:
+def _add_line(
+    *, cart: Cart, variant: Variant, quantity: int, unit_price: int | None = None
+) -> CartLine:
     # The cart's row before its lines, the order checkout locks them in: no deadlock between an
     # add in one tab and a checkout in another.
     Cart.objects.select_for_update().filter(pk=cart.pk).first()
@@ -68,9 +98,15 @@ def _add_line(*, cart: Cart, variant: Variant, quantity: int) -> CartLine:
     _check_quantity(new_quantity, variant)
     if line:
         line.quantity = new_quantity
-        line.save(update_fields=["quantity"])
+        fields = ["quantity"]
+        if unit_price is not None:
+            line.unit_price = unit_price
+            fields.append("unit_price")
+        line.save(update_fields=fields)
     else:
-        line = CartLine.objects.create(cart=cart, variant=variant, quantity=new_quantity)
+        line = CartLine.objects.create(
+            cart=cart, variant=variant, quantity=new_quantity, unit_price=unit_price
+        )
     cart.save(update_fields=["updated_at"])
     return line
 

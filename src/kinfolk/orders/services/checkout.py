@@ -216,7 +216,14 @@ def _same_lines(cart: Cart, quote: Quote) -> bool:
     current = list(
         CartLine.objects.filter(cart=cart)
         .order_by("id")
-        .values_list("pk", "variant_id", "quantity", "variant__price", "variant__product__status")
+        .values_list(
+            "pk",
+            "variant_id",
+            "quantity",
+            "variant__price",
+            "unit_price",
+            "variant__product__status",
+        )
     )
     quoted = [
         (
@@ -224,6 +231,7 @@ def _same_lines(cart: Cart, quote: Quote) -> bool:
             line.variant_id,
             line.quantity,
             line.variant.price,
+            line.unit_price,
             line.variant.product.status,
         )
         for line in quote.lines
@@ -407,6 +415,6 @@ def _order_line(order: Order, line: CartLine) -> OrderLine:
         variant_name=variant.name,
         sku=variant.sku,
         product_kind=variant.product.kind,
-        unit_price=variant.price,
+        unit_price=line.price_each,
         quantity=line.quantity,
     )

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,49 +16,130 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Shop',
+            name="Shop",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, validators=[kinfolk.shops.models.validate_shop_slug], verbose_name='address')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('currency', models.CharField(max_length=3, validators=[kinfolk.shops.models.validate_currency], verbose_name='currency')),
-                ('time_zone', models.CharField(max_length=64, validators=[kinfolk.shops.models.validate_time_zone], verbose_name='time zone')),
-                ('country', models.CharField(max_length=2, verbose_name='country')),
-                ('logo', models.ImageField(blank=True, upload_to='shops/logos/', verbose_name='logo')),
-                ('shipping_cutoff', models.TimeField(default=datetime.time(14, 0), verbose_name='daily shipping cut-off')),
-                ('is_active', models.BooleanField(default=True, verbose_name='open')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        unique=True,
+                        validators=[kinfolk.shops.models.validate_shop_slug],
+                        verbose_name="address",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "currency",
+                    models.CharField(
+                        max_length=3,
+                        validators=[kinfolk.shops.models.validate_currency],
+                        verbose_name="currency",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        max_length=64,
+                        validators=[kinfolk.shops.models.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                ("country", models.CharField(max_length=2, verbose_name="country")),
+                (
+                    "logo",
+                    models.ImageField(blank=True, upload_to="shops/logos/", verbose_name="logo"),
+                ),
+                (
+                    "shipping_cutoff",
+                    models.TimeField(
+                        default=datetime.time(14, 0), verbose_name="daily shipping cut-off"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="open")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ShippingZone',
+            name="ShippingZone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('countries', models.JSONField(blank=True, default=list, verbose_name='countries')),
-                ('rate', models.PositiveIntegerField(verbose_name='rate (minor units)')),
-                ('free_over', models.PositiveIntegerField(blank=True, null=True, verbose_name='free over (minor units)')),
-                ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shipping_zones', to='shops.shop')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("countries", models.JSONField(blank=True, default=list, verbose_name="countries")),
+                ("rate", models.PositiveIntegerField(verbose_name="rate (minor units)")),
+                (
+                    "free_over",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="free over (minor units)"
+                    ),
+                ),
+                (
+                    "shop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shipping_zones",
+                        to="shops.shop",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['shop', 'id'],
+                "ordering": ["shop", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('staff', 'Staff')], default='staff', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='shops.shop')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("staff", "Staff")],
+                        default="staff",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "shop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="shops.shop",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('shop', 'user'), name='membership_unique_shop_user')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("shop", "user"), name="membership_unique_shop_user"
+                    )
+                ],
             },
         ),
     ]

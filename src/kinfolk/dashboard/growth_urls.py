@@ -1,0 +1,7 @@
+"""Dashboard URLs included under ``<slug:shop>/`` by ``kinfolk.dashboard.urls``.
+
+Every view goes through ``shop_view``; URL arguments that name rows use the names it scopes to
+the shop (``release_id``, ``upload_id``, ``rule_id``, ``customer_id``, ``product_id``, ...).
+"""
+
+urlpatterns: list = []
