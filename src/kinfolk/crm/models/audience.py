@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from kinfolk.crm.models.customers import ConsentRecord, Customer
 from kinfolk.shops.models import Shop
