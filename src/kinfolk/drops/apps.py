@@ -10,6 +10,7 @@ class DropsConfig(AppConfig):
     def ready(self) -> None:
         # Paying an order sells its numbered copies; cancelling or refunding it frees them. The
         # orders app calls these inside its own transactions without importing the drops.
+        from kinfolk.drops.personal_data import register_handlers
         from kinfolk.drops.services.checkout import (
             copies_free_for_ended_order,
             copies_sell_for_order,
@@ -22,3 +23,5 @@ class DropsConfig(AppConfig):
             cancelled=copies_free_for_ended_order,
             refunded=copies_free_for_ended_order,
         )
+        # A fan's holds, waitlist places and drop e-mails are part of their data requests.
+        register_handlers()
