@@ -2,7 +2,9 @@
 
 Variables: KINFOLK_DATA_DIR, DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS,
 CSRF_TRUSTED_ORIGINS, EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD/EMAIL_USE_TLS,
-DEFAULT_FROM_EMAIL, KINFOLK_BASE_URL, TESTPAY_SECRET.
+DEFAULT_FROM_EMAIL, KINFOLK_BASE_URL, TESTPAY_SECRET, DROPS_RESERVE_RATE_PER_IP and
+DROPS_RESERVE_RATE_PER_EMAIL (reserve attempts allowed per visitor's IP address and per e-mail
+address, "<count>/<period>" as django-ratelimit reads it: "30/m" and "6/m" by default).
 """
 
 import os
@@ -226,6 +228,11 @@ if os.environ.get("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# --- Drops ------------------------------------------------------------------------------------
+# Reserve attempts per visitor (kinfolk.storefront.views.drops): a bot past them gets a 429 page.
+DROPS_RESERVE_RATE_PER_IP = os.environ.get("DROPS_RESERVE_RATE_PER_IP", "30/m")
+DROPS_RESERVE_RATE_PER_EMAIL = os.environ.get("DROPS_RESERVE_RATE_PER_EMAIL", "6/m")
 
 # --- Payments ---------------------------------------------------------------------------------
 TESTPAY_SECRET = os.environ.get("TESTPAY_SECRET") or _persistent_secret("testpay_secret")

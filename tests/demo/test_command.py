@@ -21,6 +21,8 @@ from kinfolk.crm.models import Customer, Interaction
 from kinfolk.demo.catalogue import DEMO_PASSWORD
 from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
 from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
+from kinfolk.referrals.models import Referral, RewardRule, ShareLink, ShareVisit
+from kinfolk.releases.models import Download, Grant, Release, ReleaseFile
 from kinfolk.shops.models import Membership, ShippingZone, Shop
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +44,14 @@ ALL_MODELS = (
     Shipment,
     ShipmentLine,
     Interaction,
+    Release,
+    ReleaseFile,
+    Grant,
+    Download,
+    ShareLink,
+    ShareVisit,
+    Referral,
+    RewardRule,
 )
 
 
@@ -80,8 +90,9 @@ def test_demo_builds_a_band_and_a_drone_shop_with_every_kind_of_product():
             assert product.description_html
             assert product.images.count() == 1
             assert Path(product.images.get().image.path).stat().st_size > 0
+            free = Release.objects.filter(product=product, pricing="free").exists()
             for variant in product.variants.all():
-                assert variant.price > 0
+                assert variant.price > 0 or free
                 # Physical goods count their stock; downloads and commissions never run out.
                 assert (variant.stock is not None) == (product.kind == "physical")
     assert set(
@@ -217,3 +228,23 @@ def test_each_customer_record_is_one_per_shop_and_email():
     assert not duplicates.exists()
     both = Customer.objects.values("email").annotate(n=Count("shop")).filter(n=2)
     assert both.exists()
+
+
+def test_the_band_gives_releases_away_and_fans_spread_them():
+    """Given the demo, the band has a free e-mail-gated single and a pay-what-you-want EP with
+    real WAV files, a bonus-track reward, and downloads, share visits and referrals in the last
+    90 days."""
+    run_demo()
+    band = Shop.objects.get(slug="moonlit-static")
+    single = Release.objects.get(shop=band, product__slug="night-drive-single")
+    ep = Release.objects.get(shop=band, product__slug="paper-moons-ep")
+    assert (single.pricing, single.email_gate) == ("free", True)
+    assert ep.pricing == "pwyw" and ep.product.variants.get().price == 3000
+    for release in (single, ep):
+        for file in release.files.all():
+            with file.file.open("rb") as stored:
+                assert stored.read(12)[8:] == b"WAVE"
+    assert RewardRule.objects.filter(shop=band, threshold=3, release__isnull=False).exists()
+    assert Download.objects.filter(shop=band).count() >= 50  # 60 fans in this small run
+    assert ShareVisit.objects.filter(shop=band).values("channel").distinct().count() >= 3
+    assert Referral.objects.filter(shop=band).exists()

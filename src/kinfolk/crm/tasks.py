@@ -83,3 +83,11 @@ def import_run_process(run_id: int, language: str = "") -> None:
     )
     if run is not None:
         import_run_execute(run=run, language=language)
+
+
+@db_task(retries=5, retry_delay=60)
+def consent_email_send_task(request_id: int) -> bool:
+    """E-mail the confirmation link of a mailing-list request (double opt-in)."""
+    from kinfolk.crm.services.consent import consent_email_send
+
+    return consent_email_send(request_id=request_id)

@@ -4,4 +4,10 @@ Every view goes through ``shop_view``; URL arguments that name rows use the name
 the shop (``release_id``, ``upload_id``, ``rule_id``, ``customer_id``, ``product_id``, ...).
 """
 
-urlpatterns: list = []
+from django.urls import path
+
+from kinfolk.dashboard.views import growth
+
+urlpatterns: list = [
+    path("growth/", growth.growth, name="growth"),
+]

@@ -9,8 +9,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import ProductImage
-from kinfolk.core.errors import NotFound
+from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.core.money import Money
+from kinfolk.orders.extensions import Discount, discount_find, discount_offers
 from kinfolk.orders.models import Cart, CartLine, Order
 from kinfolk.shops.models import ShippingZone, Shop
 from kinfolk.shops.selectors import shipping_rate_for
@@ -26,10 +27,21 @@ class Quote:
     shipping: Money | None = None
     zone: ShippingZone | None = None
     problems: list[str] = field(default_factory=list)
+    # A code's discount (``orders.extensions.Discount``), taken off the subtotal only.
+    discount: Discount | None = None
+
+    @property
+    def discount_amount(self) -> Money:
+        """Return what the discount takes off the subtotal (zero without one)."""
+        off = self.discount.amount_off(self.subtotal.amount) if self.discount else 0
+        return Money(off, self.subtotal.currency)
 
     @property
     def total(self) -> Money:
-        return self.subtotal + (self.shipping or Money.zero(self.subtotal.currency))
+        shipping = self.shipping or Money.zero(self.subtotal.currency)
+        if self.discount is None:
+            return self.subtotal + shipping
+        return self.subtotal - self.discount_amount + shipping
 
     @property
     def count(self) -> int:
@@ -81,6 +93,36 @@ def quote_lines(*, shop: Shop, lines: list[CartLine], country: str = "") -> Quot
     elif not needs_shipping:
         quote.shipping = Money.zero(shop.currency)
     return quote
+
+
+def quote_discount(*, shop: Shop, quote: Quote, code: str, email: str = "", account=None) -> Quote:
+    """Apply the discount ``code`` to ``quote`` (in place) and return it; an empty code removes it.
+
+    Raises InvalidInput (field ``discount_code``) for a code nobody issued, or one this buyer
+    may not use (someone else's, already used).
+    """
+    code = " ".join((code or "").split())[:64]
+    quote.discount = None
+    if not code:
+        return quote
+    account = account if account is not None and account.is_authenticated else None
+    discount = discount_find(shop=shop, code=code, email=email, account=account)
+    if discount is None:
+        raise InvalidInput(
+            _("There is no discount with the code %(code)s. Check the code and try again.")
+            % {"code": code},
+            field="discount_code",
+            code="unknown_discount",
+        )
+    quote.discount = discount
+    return quote
+
+
+def checkout_discount_offers(*, shop: Shop, account) -> list[Discount]:
+    """Return the discounts the logged-in fan may use in the shop (none for a visitor)."""
+    if account is None or not account.is_authenticated:
+        return []
+    return discount_offers(shop=shop, account=account)
 
 
 def order_get_for_shop(*, shop: Shop, number: str) -> Order:

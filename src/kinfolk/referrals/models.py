@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -180,3 +181,33 @@ class RewardGrant(models.Model):
                 fields=["code"], condition=~Q(code=""), name="rewardgrant_unique_code"
             ),
         ]
+
+
+# A shop's settings of word-of-mouth credit live here rather than on Shop, so that the shops app,
+# which everything depends on, learns nothing of referrals.
+DEFAULT_WINDOW_DAYS = 30
+MAX_WINDOW_DAYS = 365
+
+
+class ReferralSettings(models.Model):
+    """One shop's attribution window; a shop without a row uses ``DEFAULT_WINDOW_DAYS``."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="referral_settings")
+    # Days a visitor who arrived through a share link still counts for the fan who shared it.
+    window_days = models.PositiveSmallIntegerField(
+        _("days a share link's visit counts"),
+        default=DEFAULT_WINDOW_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WINDOW_DAYS)],
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1, window_days__lte=MAX_WINDOW_DAYS),
+                name="referralsettings_window_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop}: {self.window_days} days"

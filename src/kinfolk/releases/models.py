@@ -184,8 +184,14 @@ class Download(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="downloads")
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="downloads")
     file = models.ForeignKey(ReleaseFile, on_delete=models.SET_NULL, null=True, related_name="+")
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="downloads")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="downloads")
+    # Both empty for a download of a free release without an e-mail gate by a visitor the
+    # shop does not know: counted, but nobody's.
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, null=True, blank=True, related_name="downloads"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="downloads"
+    )
     downloaded_at = models.DateTimeField()
 
     class Meta:

@@ -11,6 +11,7 @@ from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.catalog.selectors import products_active
 from kinfolk.orders.models import CartLine, Order, Payment, PaymentCallback
 from kinfolk.orders.selectors import Quote
+from kinfolk.releases.models import Release
 from kinfolk.shops.models import Shop
 
 
@@ -23,11 +24,15 @@ class ProductCard:
     price: int  # the lowest variant price, minor units
     price_varies: bool
     sold_out: bool
+    # The release's pricing (``Release.Pricing``) when the product is a digital release: its
+    # card leads to the release page and says "Free" or "Pay what you want".
+    release_pricing: str = ""
 
 
 def product_cards(*, shop: Shop) -> list[ProductCard]:
     """Return the shop's products on sale as cards, in a fixed number of queries."""
     cards = []
+    release_pricing = dict(Release.objects.filter(shop=shop).values_list("product_id", "pricing"))
     for product in products_active(shop=shop):
         variants = list(product.variants.all())
         if not variants:
@@ -41,6 +46,7 @@ def product_cards(*, shop: Shop) -> list[ProductCard]:
                 price=min(prices),
                 price_varies=len(prices) > 1,
                 sold_out=not any(variant.in_stock for variant in variants),
+                release_pricing=release_pricing.get(product.pk, ""),
             )
         )
     return cards

@@ -25,6 +25,7 @@ from kinfolk.core.money import format_money
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.orders import tasks
+from kinfolk.orders.extensions import discount_redeem
 from kinfolk.orders.models import (
     Cart,
     CartLine,
@@ -36,7 +37,7 @@ from kinfolk.orders.models import (
 )
 from kinfolk.orders.notes import ORDER_PLACED_NOTE
 from kinfolk.orders.payments import get_provider
-from kinfolk.orders.selectors import Quote, cart_lines, quote_lines
+from kinfolk.orders.selectors import Quote, cart_lines, quote_discount, quote_lines
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shipping_rate_for
 
@@ -90,6 +91,8 @@ def _validate(
     email: str,
     address: dict | None,
     expected_total: int | None,
+    discount_code: str = "",
+    account=None,
 ) -> tuple[str, dict, Quote]:
     """Check the fan's input and the cart; return the clean e-mail, address and the quote."""
     errors: dict[str, str] = {}
@@ -104,6 +107,12 @@ def _validate(
     if quote.needs_shipping:
         try:
             clean_address = address_normalize(address or {})
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+    if discount_code and "email" not in errors:
+        # Only with a code: an order without one costs no discount query at all.
+        try:
+            quote_discount(shop=shop, quote=quote, code=discount_code, email=email, account=account)
         except InvalidInput as exc:
             errors.update(exc.errors)
     if errors:
@@ -148,8 +157,13 @@ def order_place(
     expected_total: int | None = None,
     account=None,
     language: str = "en",
+    discount_code: str = "",
 ) -> PlacedOrder:
     """Turn the cart into an order awaiting payment and start the payment.
+
+    ``discount_code`` (optional) is a code a registered app issued (``orders.extensions``): its
+    discount comes off the subtotal, and the code is taken in the order's transaction, so that
+    two checkouts with one single-use code place one order; the other gets a Conflict.
 
     ``return_url_for(order)`` gives the page the fan returns to after paying. Raises InvalidInput
     (with per-field ``errors``) or OutOfStock; in that case nothing is stored and the cart is kept.
@@ -170,7 +184,13 @@ def order_place(
     # write lock of the whole database from its first statement.
     try:
         email, clean_address, quote = _validate(
-            shop=shop, cart=cart, email=email, address=address, expected_total=expected_total
+            shop=shop,
+            cart=cart,
+            email=email,
+            address=address,
+            expected_total=expected_total,
+            discount_code=discount_code,
+            account=account,
         )
     except KinfolkError:
         # The same submit may have placed the order meanwhile and emptied the cart: its order
@@ -193,6 +213,7 @@ def order_place(
             return_url_for=return_url_for,
             account=account,
             language=language,
+            discount_code=discount_code,
         )
     except IntegrityError:
         # The same submit arrived twice at once and the other one won: answer with its order.
@@ -254,6 +275,7 @@ def _create(
     return_url_for,
     account,
     language,
+    discount_code="",
 ) -> PlacedOrder:
     # Submits of one cart queue here: a second one that waited sees the first one's order instead
     # of the cart that order has just emptied.
@@ -265,7 +287,13 @@ def _create(
         if existing:
             return existing
         email, address, quote = _validate(
-            shop=shop, cart=cart, email=email, address=raw_address, expected_total=expected_total
+            shop=shop,
+            cart=cart,
+            email=email,
+            address=raw_address,
+            expected_total=expected_total,
+            discount_code=discount_code,
+            account=account,
         )
     now = clock.now()
     customer = customer_get_or_create(
@@ -282,6 +310,8 @@ def _create(
         email=email,
         currency=shop.currency,
         subtotal=quote.subtotal.amount,
+        discount=quote.discount_amount.amount,
+        discount_label=quote.discount.label[:120] if quote.discount else "",
         shipping=quote.shipping.amount if quote.shipping else 0,
         total=quote.total.amount,
         shipping_address=address,
@@ -292,6 +322,9 @@ def _create(
         language=language,
         placed_at=now,
     )
+    if quote.discount is not None:
+        # Taken with one conditional write: a code two checkouts share places one order.
+        discount_redeem(shop=shop, order=order, discount=quote.discount)
     OrderLine.objects.bulk_create([_order_line(order, line) for line in quote.lines])
     stock_take(shop=shop, items=[(line.variant_id, line.quantity) for line in quote.lines])
     OrderEvent.objects.create(

@@ -3,6 +3,8 @@ account page with every order across shops."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -15,13 +17,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kinfolk.core.errors import InvalidInput, NotFound
+from kinfolk.core.errors import InvalidInput, KinfolkError, NotFound
 from kinfolk.orders.selectors import orders_for_account
+from kinfolk.referrals.services import referral_signup_credit
+from kinfolk.referrals.web import first_touches
+from kinfolk.releases.selectors import library_for_account
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shop_get_open
 from kinfolk.storefront.forms import LoginForm, NewPasswordForm, ResetPasswordForm, SignupForm
 from kinfolk.storefront.services import fan_confirm, fan_signup
 from kinfolk.storefront.views.shop_request import see_other
+
+logger = logging.getLogger(__name__)
 
 # The service's field names → the form's.
 _SIGNUP_FIELDS = {"email": "email", "name": "name", "password": "password1"}
@@ -106,11 +113,24 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         context = {"message": exc.message, "already": exc.code == "already_confirmed"}
         return render(request, "storefront/account/confirm_failed.html", context, status=400)
     login(request, confirmed.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    _credit_signup(request, confirmed.user)
     request.session.pop("signup_email", None)
     messages.success(request, _("Your address is confirmed. Welcome to Kinfolk!"))
     if confirmed.shop is not None:
         return redirect("storefront:shop", confirmed.shop.slug)
     return redirect("accounts:home")
+
+
+def _credit_signup(request: HttpRequest, user) -> None:
+    """Credit the sign-up to the fans whose share links brought the visitor (their cookies)."""
+    touches = first_touches(request)
+    if not touches:
+        return
+    try:
+        referral_signup_credit(account=user, touches=touches)
+    except KinfolkError:
+        # The account is confirmed either way; a credit refused is no reason to fail here.
+        logger.warning("sign-up of account %s not credited", user.pk, exc_info=True)
 
 
 class LoginView(auth_views.LoginView):
@@ -122,13 +142,14 @@ class LoginView(auth_views.LoginView):
 @login_required
 @require_GET
 def account_home(request: HttpRequest) -> HttpResponse:
-    """List the fan's orders across every shop, newest first."""
+    """List the fan's orders across every shop, newest first, and their library of releases."""
     orders = list(
         orders_for_account(account=request.user).prefetch_related("edition_copies__edition")
     )
     for order in orders:
         order.item_count = sum(line.quantity for line in order.lines.all())
-    return render(request, "storefront/account/home.html", {"orders": orders})
+    library = library_for_account(account=request.user)
+    return render(request, "storefront/account/home.html", {"orders": orders, "library": library})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -25,6 +25,8 @@ from kinfolk.catalog.selectors import product_get_active
 from kinfolk.core.errors import NotFound
 from kinfolk.core.money import Money
 from kinfolk.drops.models import Edition
+from kinfolk.referrals.web import remembered_customer_id, share_context
+from kinfolk.releases.models import Release
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shops_open
 from kinfolk.storefront.cart_session import badge_count
@@ -48,6 +50,18 @@ def shop_page(request: HttpRequest, shop: str) -> HttpResponse:
     shop_obj = open_shop_or_404(shop)
     context = shop_context(request, shop_obj)
     context["cards"] = product_cards(shop=shop_obj)
+    path = reverse("storefront:shop", args=[shop_obj.slug])
+    context["og"] = {
+        "title": shop_obj.name,
+        "site_name": shop_obj.name,
+        "description": Truncator(" ".join(shop_obj.description.split()) or shop_obj.name).chars(
+            200
+        ),
+        "url": request.build_absolute_uri(path),
+        "image": request.build_absolute_uri(shop_obj.logo.url) if shop_obj.logo else "",
+        "image_alt": shop_obj.name,
+    }
+    context.update(share_context(request, shop=shop_obj, path=path, title=shop_obj.name))
     return render(request, "storefront/shop.html", context)
 
 
@@ -86,6 +100,9 @@ def product_form_context(
         # A numbered edition is bought through its drop page (a hold, then checkout), never
         # straight into the cart.
         "is_edition": Edition.objects.filter(product=product).exists(),
+        # A digital release is given or sold from its release page (price rule, e-mail gate).
+        "is_release": product.kind == Product.Kind.DIGITAL
+        and Release.objects.filter(product=product).exists(),
     }
 
 
@@ -97,13 +114,21 @@ def render_product(
     context.update(product_form_context(product, **form))
     context["images"] = list(product.images.all())
     context["og"] = _open_graph(request, shop, product, context)
+    context.update(_product_share(request, shop, product))
     return render(request, "storefront/product.html", context, status=status)
+
+
+def _product_share(request: HttpRequest, shop: Shop, product: Product) -> dict:
+    path = reverse("storefront:product", args=[shop.slug, product.slug])
+    return share_context(request, shop=shop, path=path, title=f"{product.name} · {shop.name}")
 
 
 def _open_graph(request: HttpRequest, shop: Shop, product: Product, context: dict) -> dict:
     images = context["images"]
     summary = " ".join(strip_tags(product.description_html).split())
     return {
+        "type": "product",
+        "site_name": shop.name,
         "title": f"{product.name} · {shop.name}",
         "description": Truncator(summary or shop.description or product.name).chars(200),
         "url": request.build_absolute_uri(
@@ -139,7 +164,13 @@ _microcache: dict[tuple, tuple[float, str]] = {}
 def product_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
     """Show one product: images, price, description and the add-to-cart form."""
     shop_obj = open_shop_or_404(shop)
-    if request.GET or request.user.is_authenticated or len(messages.get_messages(request)):
+    if (
+        request.GET
+        or request.user.is_authenticated
+        or len(messages.get_messages(request))
+        # A visitor the shop knows (e-mail gate) sees their own share link: not a shared page.
+        or remembered_customer_id(request, shop_obj) is not None
+    ):
         return render_product(request, shop_obj, product_or_404(shop_obj, product))
     page = _cached_page(request, shop_obj, product)
     if page is None:
@@ -192,6 +223,8 @@ def _render_page_with_slots(request: HttpRequest, shop: Shop, product: Product) 
     context.update(product_form_context(product))
     context["images"] = list(product.images.all())
     context["og"] = _open_graph(request, shop, product, context)
+    # Every anonymous visitor shares the page's plain link: the same for all of them.
+    context.update(_product_share(request, shop, product))
     # The visitor's own values are left out: they fill the slots afterwards.
     context.update(csrf_token=_CSRF_SLOT, messages=())
     return render_to_string("storefront/product.html", context, request=request)

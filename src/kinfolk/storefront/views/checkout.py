@@ -31,9 +31,17 @@ from kinfolk.drops.services.checkout import (
 from kinfolk.orders.emails import order_page_url
 from kinfolk.orders.models import Cart, CartLine, Order
 from kinfolk.orders.payments import enabled_providers
-from kinfolk.orders.selectors import Quote, cart_lines, cart_quote
+from kinfolk.orders.selectors import (
+    Quote,
+    cart_lines,
+    cart_quote,
+    checkout_discount_offers,
+    quote_discount,
+)
 from kinfolk.orders.services.cart import cart_get
 from kinfolk.orders.services.checkout import PaymentNotStarted, order_place
+from kinfolk.referrals.services import referral_attribute
+from kinfolk.referrals.web import referral_kwargs
 from kinfolk.shops.models import Shop
 from kinfolk.storefront import hold_session
 from kinfolk.storefront.address_form import (
@@ -61,6 +69,7 @@ FIELDS = (
     "country_area",
     "postal_code",
     "payment_provider",
+    "discount_code",
 )
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _TOTAL = re.compile(r"^[0-9]{1,18}$")
@@ -92,15 +101,32 @@ def _posted_values(request: HttpRequest) -> dict:
     return values
 
 
-def _quote(shop: Shop, cart: Cart | None, values: dict, errors: dict) -> Quote:
-    """Return the cart's quote with shipping to the chosen country when the shop ships there."""
+def _quote(
+    request: HttpRequest, shop: Shop, cart: Cart | None, values: dict, errors: dict
+) -> Quote:
+    """Return the cart's quote with shipping to the chosen country when the shop ships there,
+    and the typed discount code's discount."""
     country = values["country_code"]
+    quote = None
     if country:
         try:
-            return cart_quote(shop=shop, cart=cart, country=country)
+            quote = cart_quote(shop=shop, cart=cart, country=country)
         except InvalidInput as exc:
             errors.setdefault("country_code", exc.message)
-    return cart_quote(shop=shop, cart=cart)
+    if quote is None:
+        quote = cart_quote(shop=shop, cart=cart)
+    if values["discount_code"]:
+        try:
+            quote_discount(
+                shop=shop,
+                quote=quote,
+                code=values["discount_code"],
+                email=values["email"],
+                account=request.user,
+            )
+        except InvalidInput as exc:
+            errors.setdefault("discount_code", exc.message)
+    return quote
 
 
 def _cart_holds(
@@ -180,7 +206,7 @@ def _context(
     if values["country_code"] and values["country_code"] not in dict(countries):
         errors.setdefault("country_code", _("Choose a country from the list."))
         values = {**values, "country_code": ""}
-    quote = _quote(shop, cart, values, errors)
+    quote = _quote(request, shop, cart, values, errors)
     remember_count(request, shop, quote.count)
     spec = address_spec(values["country_code"])
     drop = _hold_context(request, shop, quote)
@@ -208,6 +234,11 @@ def _context(
         },
         "providers": enabled_providers(),
         "expected_total": quote.total.amount,
+        "discount_offers": [
+            offer
+            for offer in checkout_discount_offers(shop=shop, account=request.user)
+            if quote.discount is None or offer.code != quote.discount.code
+        ],
     }
 
 
@@ -236,6 +267,12 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
     if cart is None:
         return _empty_cart(request, shop_obj)
 
+    offered = request.POST.get("use_discount", "").strip()
+    if offered:
+        values["discount_code"] = offered[:MAX_LENGTH]
+    if offered or request.POST.get("action") == "apply_discount":
+        # "Apply" only shows the new totals; the fan confirms the order afterwards.
+        return _rerender(request, shop_obj, cart, values=values, key=key, status=200)
     raw_total = request.POST.get("expected_total", "").strip()
     if not _TOTAL.match(raw_total):
         message = _("The total has changed. Check your order below and confirm again.")
@@ -268,6 +305,7 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
             return_url_for=order_page_url,
             account=request.user,
             language=request.LANGUAGE_CODE,
+            discount_code=values["discount_code"],
         )
     except PaymentNotStarted as exc:
         # The order exists; the same key submitted again starts its payment (see order_place).
@@ -321,10 +359,22 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
         )
     _attach_holds(shop_obj, holds, placed.order)
     if placed.created:
+        _attribute(request, shop_obj, placed.order)
         remember_count(request, shop_obj, 0)  # the new order took the whole cart
     else:
         forget_count(request, shop_obj)  # an earlier submit's order: count the cart afresh
     return see_other(placed.redirect_url)
+
+
+def _attribute(request: HttpRequest, shop: Shop, order: Order) -> None:
+    """Note who brought the buyer (their first-touch cookie), so that paying credits that fan."""
+    touch = referral_kwargs(request, shop=shop)
+    if not touch:
+        return
+    try:
+        referral_attribute(shop=shop, customer=order.customer, **touch)
+    except KinfolkError:
+        logger.warning("order %s not attributed to a share link", order.number, exc_info=True)
 
 
 def _split_errors(exc: InvalidInput) -> tuple[dict[str, str], str]:

@@ -21,6 +21,7 @@ from kinfolk.crm.services.value import shop_value_refresh
 from kinfolk.demo.catalogue import SHOPS
 from kinfolk.demo.history import history_build, history_exists
 from kinfolk.demo.logins import logins_text
+from kinfolk.demo.releases import releases_build
 from kinfolk.demo.shops import demo_variants, logins_build, shop_build
 from kinfolk.demo.timeline import ShopContext
 from kinfolk.orders.models import Order
@@ -89,6 +90,12 @@ class Command(BaseCommand):
                 stages_recompute(shop=shop)
                 rfm_recompute(shop=shop)
                 shop_value_refresh(shop=shop)
+        downloads = releases_build(shops=shops, now=clock.now(), seed=seed)
+        if downloads:
+            self.stdout.write(
+                _("Made the band's releases with %(downloads)d downloads.")
+                % {"downloads": downloads}
+            )
         text = logins_text(shops=shops, logins=logins)
         path = Path(settings.DATA_DIR) / LOGINS_FILE
         path.write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,305 @@
+"""Files leaving the platform: signed download links, the library's "Download" button, and the
+byte-range streaming shared with the release page's preview player.
+
+A file is never read into memory: the response is a FileResponse over the storage's file, so
+gunicorn hands a file-system file to the kernel (sendfile) and other storages stream it in
+blocks. One byte range is honoured (``Range: bytes=a-b``; 206 with Content-Range, 416 when it
+lies outside the file); several ranges get the whole file, which HTTP allows.
+
+Counting: a download counts against the grant's allowance on a full GET and on a range that
+starts at byte 0 (a player or download manager starting over). A range starting later is the
+rest of a download already counted (a resume, or a player seeking), so it does not count; a
+HEAD never counts and sends no body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from kinfolk.core.errors import KinfolkError, NotFound
+from kinfolk.referrals.services import referral_credit
+from kinfolk.referrals.web import referral_kwargs
+from kinfolk.releases.links import LinkExpired, LinkInvalid, download_token_read
+from kinfolk.releases.models import ReleaseFile
+from kinfolk.releases.selectors import (
+    download_target_get,
+    grant_get,
+    grant_links,
+    library_file_get,
+    open_file_get,
+)
+from kinfolk.releases.services import (
+    GrantRevoked,
+    LimitReached,
+    download_count_anonymous,
+    download_take,
+    fresh_links_send,
+)
+from kinfolk.shops.models import Shop
+from kinfolk.storefront.views.shop_request import open_shop_or_404, shop_context
+
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
+# "Send me a fresh link" per grant: a fan who lost the e-mail gets one, nobody gets a stream.
+FRESH_LINKS_RATE = "1/m"
+FRESH_LINKS_DAILY = "5/d"
+TOKEN_MAX = 300
+
+
+class BadRange(Exception):
+    """The Range header names bytes outside the file (answered with 416)."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+def parse_range(header: str, size: int) -> ByteRange | None:
+    """Return the single byte range ``header`` asks for in a file of ``size`` bytes; None for
+    the whole file (no header, several ranges, another unit); raise BadRange when unsatisfiable.
+    """
+    header = (header or "").strip().replace(" ", "")
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        if header.startswith("bytes=") and "," not in header:
+            raise BadRange()
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        raise BadRange()
+    if not first:  # the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise BadRange()
+        return ByteRange(max(0, size - length), size - 1)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        raise BadRange()
+    return ByteRange(start, end)
+
+
+class _Slice:
+    """A read-only view of ``length`` bytes of an open file from its current position."""
+
+    def __init__(self, file, length: int):
+        self._file, self._left = file, length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(size)
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def stream_file(
+    request: HttpRequest,
+    file: ReleaseFile,
+    *,
+    attachment: bool,
+    byte_range: ByteRange | None,
+) -> HttpResponse:
+    """Return the file (or its byte range) as a streamed response; HEAD gets the headers only."""
+    size = file.size
+    if request.method == "HEAD":
+        response = HttpResponse(content_type=file.content_type or "application/octet-stream")
+        response["Content-Length"] = str(byte_range.length if byte_range else size)
+    else:
+        handle = file.file.storage.open(file.file.name, "rb")
+        body = handle
+        if byte_range is not None:
+            handle.seek(byte_range.start)
+            if byte_range.end < size - 1:
+                # A bounded range cannot go to sendfile, which sends to the end of the file.
+                body = _Slice(handle, byte_range.length)
+        response = FileResponse(
+            body,
+            as_attachment=attachment,
+            filename=file.name,
+            content_type=file.content_type or "application/octet-stream",
+        )
+        response["Content-Length"] = str(byte_range.length if byte_range else size)
+    if byte_range is not None:
+        response.status_code = 206
+        response["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+    if attachment and "Content-Disposition" not in response:
+        response["Content-Disposition"] = _disposition(file.name)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, no-store" if attachment else "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _disposition(name: str) -> str:
+    from django.utils.http import content_disposition_header
+
+    return content_disposition_header(True, name)
+
+
+def range_not_satisfiable(size: int) -> HttpResponse:
+    response = HttpResponse(status=416)
+    response["Content-Range"] = f"bytes */{size}"
+    return response
+
+
+def problem_page(
+    request: HttpRequest, shop: Shop, kind: str, *, status: int, **extra
+) -> HttpResponse:
+    """Render the clear page for a download that cannot happen (``kind`` picks the words)."""
+    context = shop_context(request, shop)
+    context.update(kind=kind, **extra)
+    return render(request, "storefront/download_problem.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+def release_download(request: HttpRequest, shop: str, token: str) -> HttpResponse:
+    """Stream the file a signed link names, counting it against the grant's allowance."""
+    shop_obj = open_shop_or_404(shop)
+    try:
+        target = download_token_read(token[:TOKEN_MAX])
+    except LinkInvalid:
+        return problem_page(request, shop_obj, "invalid", status=404)
+    except LinkExpired as exc:
+        return _expired(request, shop_obj, exc.grant_id, token)
+    try:
+        if target.grant_id == 0:
+            file, grant = open_file_get(shop=shop_obj, file_id=target.file_id), None
+        else:
+            grant, file = download_target_get(
+                shop=shop_obj, grant_id=target.grant_id, file_id=target.file_id
+            )
+    except NotFound:
+        return problem_page(request, shop_obj, "invalid", status=404)
+    try:
+        byte_range = parse_range(request.headers.get("Range", ""), file.size)
+    except BadRange:
+        return range_not_satisfiable(file.size)
+    if grant is not None and grant.revoked_at is not None:
+        return problem_page(request, shop_obj, "revoked", status=410, grant=grant)
+    counts = request.method == "GET" and (byte_range is None or byte_range.start == 0)
+    if grant is None and counts:
+        download_count_anonymous(shop=shop_obj, file=file)
+    elif grant is not None and counts:
+        try:
+            taken = download_take(shop=shop_obj, grant=grant, file=file)
+        except LimitReached as exc:
+            return problem_page(request, shop_obj, "limit", status=403, message=exc.message)
+        except GrantRevoked:
+            return problem_page(request, shop_obj, "revoked", status=410, grant=grant)
+        if taken.first:
+            referral_credit(
+                shop=shop_obj,
+                customer=grant.customer,
+                kind="download",
+                subject_id=grant.release_id,
+                **referral_kwargs(request, shop=shop_obj),
+            )
+    return stream_file(request, file, attachment=True, byte_range=byte_range)
+
+
+def _expired(request: HttpRequest, shop: Shop, grant_id: int, token: str) -> HttpResponse:
+    grant = None
+    if grant_id:
+        try:
+            grant = grant_get(shop=shop, grant_id=grant_id)
+        except NotFound:
+            return problem_page(request, shop, "invalid", status=404)
+    owner = bool(
+        grant
+        and request.user.is_authenticated
+        and (grant.account_id == request.user.pk or grant.customer.account_id == request.user.pk)
+    )
+    return problem_page(
+        request, shop, "expired", status=410, grant=grant, token=token[:TOKEN_MAX], owner=owner
+    )
+
+
+@require_POST
+def release_download_fresh(request: HttpRequest, shop: str, token: str) -> HttpResponse:
+    """E-mail fresh links for the grant an expired link names, to the grant's own address."""
+    shop_obj = open_shop_or_404(shop)
+    try:
+        download_token_read(token[:TOKEN_MAX])
+    except LinkInvalid:
+        return problem_page(request, shop_obj, "invalid", status=404)
+    except LinkExpired as exc:
+        grant_id = exc.grant_id
+    else:
+        grant_id = None  # still valid: nothing to refresh
+    if not grant_id:
+        return problem_page(request, shop_obj, "invalid", status=404)
+    try:
+        grant = grant_get(shop=shop_obj, grant_id=grant_id)
+    except NotFound:
+        return problem_page(request, shop_obj, "invalid", status=404)
+    if _fresh_limited(request, grant.pk):
+        return problem_page(
+            request,
+            shop_obj,
+            "expired",
+            status=429,
+            grant=grant,
+            token=token[:TOKEN_MAX],
+            error=_("Fresh links were sent a moment ago. Check your inbox, or try again later."),
+        )
+    try:
+        fresh_links_send(shop=shop_obj, grant=grant)
+    except KinfolkError as exc:
+        return problem_page(request, shop_obj, "revoked", status=exc.status, message=exc.message)
+    return problem_page(request, shop_obj, "sent", status=200, grant=grant)
+
+
+def _fresh_limited(request: HttpRequest, grant_id: int) -> bool:
+    key = f"grant:{grant_id}"
+    per_minute = is_ratelimited(
+        request,
+        group="releases.fresh.minute",
+        key=lambda _group, _request: key,
+        rate=FRESH_LINKS_RATE,
+        increment=True,
+    )
+    per_day = is_ratelimited(
+        request,
+        group="releases.fresh.day",
+        key=lambda _group, _request: key,
+        rate=FRESH_LINKS_DAILY,
+        increment=not per_minute,
+    )
+    return per_minute or per_day
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def library_download(request: HttpRequest, grant_id: int, file_id: int) -> HttpResponse:
+    """Issue a fresh signed link to one file of the fan's own grant and go to it."""
+    try:
+        grant, file = library_file_get(account=request.user, grant_id=grant_id, file_id=file_id)
+    except NotFound:
+        raise Http404("No such download.") from None
+    if grant.revoked_at is not None:
+        return problem_page(request, grant.shop, "revoked", status=410, grant=grant)
+    link = grant_links(grant, [file])[0]
+    return HttpResponseRedirect(
+        reverse("storefront:release-download", args=[grant.shop.slug, link.token])
+    )
