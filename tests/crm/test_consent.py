@@ -39,9 +39,7 @@ def _request(shop, customer):
     )
 
 
-def test_a_request_sends_its_own_email_and_grants_nothing(
-    shop, customer, smtp_server, run_tasks
-):
+def test_a_request_sends_its_own_email_and_grants_nothing(shop, customer, smtp_server, run_tasks):
     request = _request(shop, customer)
     run_tasks()
     assert not ConsentRecord.objects.exists()
