@@ -1,6 +1,7 @@
 """A fan downloads a free song in a real browser through the e-mail gate: gives their address,
 reads the real e-mail (SMTP on loopback, sent by the Huey worker), confirms, and the file that
-arrives through the browser's download has the song's bytes. Screenshots at 390 and 1280 px."""
+arrives through the browser's download has the song's bytes; then they copy their personal share
+link, and a friend who opens it is counted as a visit through it. Screenshots at 390 and 1280 px."""
 
 from __future__ import annotations
 
@@ -68,7 +69,11 @@ def test_a_fan_downloads_a_free_song_through_the_email_gate(site, browser, tmp_p
     )
     seeded = json.loads(done.stdout.strip().splitlines()[-1])
     song = bytes.fromhex(seeded["song"])
-    context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        accept_downloads=True,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     page = context.new_page()
     try:
         # When the fan opens its page, gives their address and leaves the list box unticked
@@ -99,5 +104,39 @@ def test_a_fan_downloads_a_free_song_through_the_email_gate(site, browser, tmp_p
         assert download.suggested_filename == "01 - 밤의 드라이브.wav"
         page.set_viewport_size({"width": 1280, "height": 900})
         _shot(page, "free-download-files-1280")
+        # When they copy their personal share link
+        assert page.locator(".share-panel h2").inner_text() == "Your share link"
+        page.click("[data-copy-button]")
+        page.wait_for_selector("[data-copy-button][data-copied]")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        # Then the clipboard holds the release page with their code
+        assert copied.startswith(f"{site.url}/moonlit/releases/{seeded['slug']}/?via=")
+        # And a friend opening it lands on the clean page, counted as a visit through the link
+        friend = browser.new_context()
+        try:
+            friend_page = friend.new_page()
+            friend_page.goto(copied)
+            assert friend_page.url == f"{site.url}/moonlit/releases/{seeded['slug']}/"
+        finally:
+            friend.close()
+        assert _share_visits(site) == 1
     finally:
         context.close()
+
+
+def _share_visits(site) -> int:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from kinfolk.referrals.models import ShareVisit; "
+            "print(ShareVisit.objects.count())",
+        ],
+        env=site.env,
+        cwd=site.data_dir,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
