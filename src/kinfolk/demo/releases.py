@@ -57,6 +57,7 @@ class ReleaseSpec:
     tracks: tuple[TrackSpec, ...]
     colours: tuple[str, str]
     description: str
+    status: str = Product.Status.ACTIVE
 
 
 SINGLE = ReleaseSpec(
@@ -95,6 +96,8 @@ BONUS = ReleaseSpec(
     tracks=(TrackSpec("Basement Demo.wav", C_MAJOR),),
     colours=("#232526", "#414345"),
     description="For fans who brought three friends to Night Drive. Thank you!",
+    # Not on the shop's shelves: it only reaches fans as the reward.
+    status=Product.Status.DRAFT,
 )
 
 HISTORY_DAYS = 90
@@ -132,7 +135,7 @@ def _release(shop: Shop, spec: ReleaseSpec) -> Release:
         price=spec.minimum,
         suggested_price=spec.suggested,
         email_gate=spec.email_gate,
-        status=Product.Status.ACTIVE,
+        status=spec.status,
         description=spec.description,
     )
     for track in spec.tracks:
