@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
 from kinfolk.drops.models import Copy, Edition, Hold, WaitlistEntry
@@ -93,9 +94,13 @@ def test_a_hold_takes_one_copy_and_a_second_tab_gets_the_same_hold(shop, edition
 def test_when_every_copy_is_held_the_next_fan_hears_it_is_sold_out(shop, edition, moving_clock):
     for n in range(3):
         _take(shop, edition, f"fan{n}@example.com")
-    with pytest.raises(SoldOut):
+    with CaptureQueriesContext(connection) as queries, pytest.raises(SoldOut):
         _take(shop, edition, "fourth@example.com")
     assert Hold.objects.count() == 3
+    # Answered from reads alone: the fans still racing for a copy keep the write lock to
+    # themselves.
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
 
 
 def test_a_lapsed_hold_frees_its_copy_at_once_without_any_worker(shop, edition, moving_clock):

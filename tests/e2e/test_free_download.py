@@ -129,8 +129,10 @@ def _share_visits(site) -> int:
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from kinfolk.referrals.models import ShareVisit; "
-            "print(ShareVisit.objects.count())",
+            (
+                "import django; django.setup(); from kinfolk.referrals.models import ShareVisit; "
+                "print(ShareVisit.objects.count())"
+            ),
         ],
         env=site.env,
         cwd=site.data_dir,

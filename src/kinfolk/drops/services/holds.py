@@ -113,7 +113,6 @@ def _mark_lapsed_if_free(hold_id: int, now: dt.datetime) -> None:
     )
 
 
-@transaction.atomic
 def hold_take(
     *,
     shop: Shop,
@@ -129,6 +128,41 @@ def hold_take(
     the first hold with ``created=False``. Raises Conflict when the drop is not open to the fan,
     when the fan reached the edition's limit, or SoldOut when no copy is free.
     """
+    if edition.shop_id != shop.pk:
+        raise NotFound(_("No such drop."))
+    now = now or clock.now()
+    # Once a drop sells out, most fans who press "reserve" find nothing: they are answered
+    # from two reads, without the write transaction (on SQLite the database's one write lock)
+    # that every fan still racing for a copy needs. A copy freed a moment later goes to the
+    # waitlist, which this answer offers.
+    if not _any_claimable(edition, now) and not _holds_one(edition, email):
+        raise SoldOut(_("Sold out: every copy is sold or held."))
+    return _hold_take(
+        shop=shop, edition=edition, email=email, account=account, source=source, now=now
+    )
+
+
+def _any_claimable(edition: Edition, now: dt.datetime) -> bool:
+    return Copy.objects.filter(edition=edition).filter(claimable(now)).exists()
+
+
+def _holds_one(edition: Edition, email: str) -> bool:
+    """Return whether the fan holds a copy (live or lapsed: a lapsed one may be theirs again)."""
+    return Hold.objects.filter(
+        edition=edition, email=normalize_email(email), status=Hold.Status.ACTIVE
+    ).exists()
+
+
+@transaction.atomic
+def _hold_take(
+    *,
+    shop: Shop,
+    edition: Edition,
+    email: str,
+    account,
+    source: str,
+    now: dt.datetime,
+) -> HoldOutcome:
     if edition.shop_id != shop.pk:
         raise NotFound(_("No such drop."))
     now = now or clock.now()
