@@ -180,3 +180,13 @@ def _default_language():
 
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Start every test with no rate-limit counts: they live in a cache shared by processes
+    (files, or Redis), which outlives a test as a database row would not."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+    yield

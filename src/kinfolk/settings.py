@@ -140,6 +140,7 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    CACHES["ratelimit"] = CACHES["default"]
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "kinfolk",
@@ -148,7 +149,18 @@ if REDIS_URL:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate limits must hold across every worker process, which an in-memory cache does not
+        # share: without Redis they are counted in files under the data folder. Two processes
+        # counting the same key at the same instant may lose one count; a limit against abuse
+        # tolerates that, and the cost is a small file read and write per limited request.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache" / "ratelimit"),
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
+    }
     HUEY = {
         "huey_class": "kinfolk.core.task_queue.NormalSyncSqliteHuey",
         "name": "kinfolk",
@@ -231,6 +243,8 @@ else:
 
 # --- Drops ------------------------------------------------------------------------------------
 # Reserve attempts per visitor (kinfolk.storefront.views.drops): a bot past them gets a 429 page.
+# django-ratelimit counts in a cache every worker process shares (see CACHES).
+RATELIMIT_USE_CACHE = "ratelimit"
 DROPS_RESERVE_RATE_PER_IP = os.environ.get("DROPS_RESERVE_RATE_PER_IP", "30/m")
 DROPS_RESERVE_RATE_PER_EMAIL = os.environ.get("DROPS_RESERVE_RATE_PER_EMAIL", "6/m")
 
