@@ -98,3 +98,35 @@ def test_withdrawing_directly(shop, customer):
         shop=shop, customer=customer, source="dashboard", ip_address=None, wording="Staff"
     )
     assert record.granted is False
+
+
+def test_a_failed_confirmation_email_is_sent_again_by_the_queue(
+    shop, customer, smtp_server, run_tasks, settings
+):
+    """Given the mail server refusing connections, when the confirmation task runs, then it
+    fails and the queue keeps it for a retry; when the server is back and the retry runs, the
+    e-mail arrives. Nothing to send still answers False without raising."""
+    import smtplib
+    import socket
+
+    from huey.contrib.djhuey import HUEY
+
+    from kinfolk.crm.services.consent import consent_email_send
+
+    working_port = settings.EMAIL_PORT
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = closed.getsockname()[1]
+    request = _request(shop, customer)
+    with pytest.raises((OSError, smtplib.SMTPException)):
+        consent_email_send(request_id=request.pk)
+    run_tasks()
+    assert not smtp_server.messages
+    [retry] = HUEY.scheduled()
+    assert retry.retries == 4
+    settings.EMAIL_PORT = working_port
+    HUEY.execute(retry, timestamp=retry.eta)  # a minute later
+    [message] = smtp_server.messages
+    assert f"/{shop.slug}/subscribe/{request.token}/" in smtp_server.bodies(message)
+    consent_request_confirm(token=request.token, ip_address="198.51.100.2")
+    assert consent_email_send(request_id=request.pk) is False

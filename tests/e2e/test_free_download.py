@@ -46,6 +46,11 @@ SEED_RELEASE = textwrap.dedent(
         shop=shop, release=release,
         upload=SimpleUploadedFile("01 - 밤의 드라이브.wav", song, "audio/wav"),
     )
+    # Behind the gate only a preview plays on the page.
+    release_file_add(
+        shop=shop, release=release, role="preview",
+        upload=SimpleUploadedFile("preview.wav", song, "audio/wav"),
+    )
     print(json.dumps({"slug": release.product.slug, "song": song.hex()}))
     """
 )

@@ -110,3 +110,33 @@ def staff(shop):
     from kinfolk.shops.models import Membership
 
     return Membership.objects.get(shop=shop).user
+
+
+def jpeg_with_exif(exif_payload: bytes, size=(8, 8)) -> bytes:
+    """Return a real JPEG with ``exif_payload`` written as its APP1 segment after "Exif\\0\\0",
+    as they come: whatever the bytes say, damaged ones included."""
+    image = Image.new("RGB", size, "red")
+    for x in range(size[0] // 2):
+        for y in range(size[1]):
+            image.putpixel((x, y), (30, 90, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG")
+    data = buffer.getvalue()
+    app1 = b"Exif\x00\x00" + exif_payload
+    segment = b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1
+    return data[:2] + segment + data[2:]
+
+
+def box(kind: bytes, payload: bytes = b"", *, large: bool = False) -> bytes:
+    """Return one ISO base media box: its size, type and payload (a 64-bit size if ``large``)."""
+    if large:
+        return struct.pack(">I", 1) + kind + struct.pack(">Q", 16 + len(payload)) + payload
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def full_box(kind: bytes, payload: bytes = b"") -> bytes:
+    """Return a full box: version 0 and no flags before the payload."""
+    return box(kind, b"\x00\x00\x00\x00" + payload)
+
+
+SEOUL_ISO6709 = b"+37.5665+126.9780/"

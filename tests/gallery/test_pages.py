@@ -222,3 +222,24 @@ def test_personal_data_export_erase_and_merge(
         assert handler.erase(shop, other) == 1
     assert not FanUpload.objects.exists()
     assert path not in stored_files()
+
+
+def test_an_approved_file_is_kept_by_no_shared_cache(client, shop, fan, staff):
+    """Given an approved photo,
+    when anyone fetches it, then only their own browser may keep it, for five minutes (a shared
+    cache such as a CDN may not, so a take-down or erasure stops it being served at once);
+    once it is taken down, it is gone (404)."""
+    from kinfolk.gallery.services import upload_reject
+
+    upload = submit(shop, fan)
+    upload_approve(shop=shop, upload=upload, by=staff)
+
+    response = client.get(file_url(upload))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, max-age=300"
+    assert "public" not in response["Cache-Control"] and "s-maxage" not in response["Cache-Control"]
+    ranged = client.get(file_url(upload), headers={"Range": "bytes=0-1"})
+    assert ranged.status_code == 206 and ranged["Cache-Control"] == "private, max-age=300"
+
+    upload_reject(shop=shop, upload=upload, by=staff, reason="Taken down at the fan's request")
+    assert client.get(file_url(upload)).status_code == 404

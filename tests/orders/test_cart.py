@@ -73,7 +73,7 @@ def test_adding_zero_or_a_negative_quantity_is_refused(shop, cart, variant, quan
 
 
 def test_there_is_a_ceiling_per_order_even_with_unlimited_stock(shop, cart, make_product):
-    variant = make_product(shop, kind="digital", stock=None).variants.get()
+    variant = make_product(shop, kind="made_to_order", stock=None).variants.get()
     cart_add(shop=shop, cart=cart, variant_id=variant.pk, quantity=99)
     with pytest.raises(InvalidInput, match="At most 99"):
         cart_add(shop=shop, cart=cart, variant_id=variant.pk, quantity=1)

@@ -3,17 +3,22 @@ used once (also by two checkouts at the same moment); a wrong code stores nothin
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import queue
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput
 from kinfolk.crm.services import customer_get_or_create
 from kinfolk.orders.models import Order
-from kinfolk.referrals.models import RewardGrant
+from kinfolk.orders.selectors import cart_quote, quote_discount
+from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW, orders_expire_unpaid
+from kinfolk.orders.services.lifecycle import order_cancel, order_refund
+from kinfolk.referrals.models import RewardGrant, RewardRule
 from kinfolk.referrals.rewards import reward_grant, reward_rule_create
 from tests.referrals.race_checkouts import place_with_code
 
@@ -38,7 +43,7 @@ def _code_for(shop, email="sharer@example.com", percent=10, account=None) -> Rew
         ("KRW", 35000, 10, 3500),
         ("KRW", 33333, 15, 5000),  # 4,999.95 won rounds to 5,000
         ("USD", 1999, 15, 300),  # $2.9985 rounds to $3.00
-        ("USD", 1000, 100, 1000),  # everything off, never below zero
+        ("USD", 1000, 90, 900),  # the most a reward takes off
     ],
 )
 def test_the_discount_comes_off_the_subtotal_and_the_code_is_used(
@@ -153,3 +158,122 @@ def test_two_checkouts_with_one_code_at_once_place_one_order(shop, make_product,
     assert order.discount == 1000
     grant.refresh_from_db()
     assert grant.redeemed_order_id == order.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["cancelled", "expired", "refunded"])
+def test_an_order_undone_gives_its_code_back(
+    shop, product, fill_cart, place, deliver_callback, how
+):
+    # Given an order that took a fan's reward code
+    variant = product.variants.get()
+    grant = _code_for(shop)
+    placed = place(
+        shop, fill_cart(shop, (variant, 1)), email="sharer@example.com", discount_code=grant.code
+    )
+    order = placed.order
+
+    # When the order is cancelled, expires unpaid, or is paid and then refunded
+    if how == "cancelled":
+        order_cancel(shop=shop, order=order, reason="Fan changed their mind")
+    elif how == "expired":
+        with clock.frozen(clock.now() + CARD_PAYMENT_WINDOW + dt.timedelta(minutes=5)):
+            assert orders_expire_unpaid() == 1
+    else:
+        assert deliver_callback(placed.payment) == "approved"
+        order_refund(shop=shop, order=Order.objects.get(pk=order.pk), reason="Damaged")
+
+    # Then the code is free again, and the next order can use it
+    grant.refresh_from_db()
+    assert (grant.redeemed_order_id, grant.redeemed_at) == (None, None)
+    again = place(
+        shop, fill_cart(shop, (variant, 1)), email="sharer@example.com", discount_code=grant.code
+    ).order
+    assert again.discount > 0
+    grant.refresh_from_db()
+    assert grant.redeemed_order_id == again.pk
+
+
+@pytest.mark.django_db
+def test_cancelling_another_order_leaves_a_used_code_used(shop, product, fill_cart, place):
+    # Given a code used by one order, and another order of the same fan without a code
+    variant = product.variants.get()
+    grant = _code_for(shop)
+    with_code = place(
+        shop, fill_cart(shop, (variant, 1)), email="sharer@example.com", discount_code=grant.code
+    ).order
+    without = place(shop, fill_cart(shop, (variant, 1)), email="sharer@example.com").order
+
+    # When the order without the code is cancelled
+    order_cancel(shop=shop, order=without)
+
+    # Then the code stays with the order that used it
+    grant.refresh_from_db()
+    assert grant.redeemed_order_id == with_code.pk
+
+
+@pytest.mark.django_db
+def test_a_discount_that_would_leave_nothing_to_pay_is_refused(
+    shop, make_product, fill_cart, place
+):
+    # Given a download of 1 won (90 % of it rounds to the whole won) and a fan's 90 % code
+    variant = make_product(shop, kind="digital", price=1, stock=None).variants.get()
+    grant = _code_for(shop, percent=90)
+    cart = fill_cart(shop, (variant, 1))
+
+    # When they check out with the code
+    with pytest.raises(InvalidInput) as refused:
+        place(shop, cart, address=None, email="sharer@example.com", discount_code=grant.code)
+
+    # Then the code is refused beside its field, nothing is placed and the code stays unused
+    assert "whole price" in refused.value.errors["discount_code"]
+    assert not Order.objects.exists() and cart.lines.count() == 1
+    grant.refresh_from_db()
+    assert grant.redeemed_order_id is None
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_rule_that_would_leave_nothing_to_pay(shop):
+    """Rules are capped at 90 % by the database too (older rules were lowered to 90 % by the
+    migration that set the cap): a payment provider cannot take an amount of 0."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RewardRule.objects.create(
+            shop=shop,
+            name="Everything free",
+            event="order",
+            threshold=1,
+            reward="discount",
+            discount_percent=100,
+            created_at=clock.now(),
+        )
+
+
+@pytest.mark.django_db
+def test_free_shipping_is_judged_after_the_discount(shop, make_product, buy):
+    # Given goods of 70,000 won (free shipping from 60,000) and a fan's 20 % code
+    variant = make_product(shop, price=35000, stock=None).variants.get()
+    grant = _code_for(shop, percent=20)
+
+    # When they order with the code, the goods come to 56,000 won
+    order = buy(shop, (variant, 2), email="sharer@example.com", discount_code=grant.code).order
+
+    # Then shipping is charged: the discounted goods are under the threshold
+    assert (order.subtotal, order.discount, order.shipping) == (70000, 14000, 3000)
+    assert order.total == 70000 - 14000 + 3000
+
+
+@pytest.mark.django_db
+def test_the_checkout_page_shows_shipping_after_the_discount(shop, make_product, fill_cart):
+    # Given the same cart, quoted for Korea the way the checkout page does
+    variant = make_product(shop, price=35000, stock=None).variants.get()
+    grant = _code_for(shop, percent=20)
+    cart = fill_cart(shop, (variant, 2))
+    quote = cart_quote(shop=shop, cart=cart, country="KR")
+    assert quote.shipping.amount == 0  # before the code: over the threshold
+
+    # When the code is applied
+    quote_discount(shop=shop, quote=quote, code=grant.code, email="sharer@example.com")
+
+    # Then the shown shipping and total follow the discounted goods
+    assert quote.shipping.amount == 3000
+    assert quote.total.amount == 56000 + 3000

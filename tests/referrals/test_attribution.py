@@ -210,3 +210,63 @@ def test_credits_are_idempotent_and_land_on_the_referrers_timeline(shop, sharer,
 def test_nobody_is_credited_for_a_customer_nobody_brought(shop, make_fan):
     assert referral_credit(shop=shop, customer=make_fan(shop), kind="order", subject_id="1") is None
     assert not ReferralCredit.objects.exists()
+
+
+def test_a_customer_the_shop_knew_before_the_visit_is_nobodys_referral(shop, link, make_fan):
+    # Given a long-time buyer, known to the shop for a year
+    start = clock.now()
+    with clock.frozen(start - dt.timedelta(days=365)):
+        regular = make_fan(shop, "regular@example.com")
+
+    # When they follow a friend's link today and buy (the cookie's first visit is today)
+    with clock.frozen(start):
+        credit = referral_credit(
+            shop=shop,
+            customer=regular,
+            kind="order",
+            subject_id="A1",
+            referral_code=link.code,
+            first_visit_at=start,
+        )
+
+    # Then the friend is credited nothing and nobody is their referrer
+    assert credit is None
+    assert not Referral.objects.exists() and not ReferralCredit.objects.exists()
+
+
+def test_a_customer_new_since_the_visit_is_referred_within_a_little_slack(shop, link, make_fan):
+    # Given a first visit through the link, and a customer created a few seconds "before" it
+    # by another process's clock
+    start = clock.now()
+    with clock.frozen(start - dt.timedelta(seconds=3)):
+        friend = make_fan(shop, "friend@example.com")
+
+    # When they do something that counts
+    with clock.frozen(start + dt.timedelta(minutes=2)):
+        credit = referral_credit(
+            shop=shop,
+            customer=friend,
+            kind="signup",
+            subject_id="a",
+            referral_code=link.code,
+            first_visit_at=start,
+        )
+
+    # Then the fan who shared the link is credited
+    assert credit is not None and credit.referral.referrer_id == link.customer_id
+
+
+def test_without_the_visits_time_a_customer_older_than_the_link_is_nobodys(shop, sharer, make_fan):
+    # Given a customer known before the fan made their link, and a credit that carries only
+    # the code (the e-mail gate keeps no visit time)
+    start = clock.now()
+    with clock.frozen(start - dt.timedelta(days=2)):
+        regular = make_fan(shop, "regular@example.com")
+    with clock.frozen(start):
+        link = share_link_get_or_create(shop=shop, customer=sharer)
+        credit = referral_credit(
+            shop=shop, customer=regular, kind="download", subject_id=1, referral_code=link.code
+        )
+
+    # Then nobody is credited
+    assert credit is None and not Referral.objects.exists()

@@ -109,3 +109,16 @@ def body_of(message) -> str:
         part = message.get_body(preferencelist=("plain",))
         return part.get_content() if part else ""
     return message.body
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty caches: rate-limit counters live there."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    for name in settings.CACHES:
+        caches[name].clear()
+    yield
+    for name in settings.CACHES:
+        caches[name].clear()

@@ -137,22 +137,26 @@ def test_the_limit_stops_downloads_with_a_clear_page(client, shop, make_release)
 
 def test_a_range_resumes_without_counting_and_a_range_from_zero_counts(client, shop, grant):
     url = _url(shop, grant, grant.release.files.get())
+    # Given a download started (and counted) a moment ago
+    assert _body(client.get(url, HTTP_RANGE="bytes=0-99")) == SONG[:100]
+    assert DownloadAllowance.objects.get(grant=grant).used == 1
     # A resume from byte 100 gets the rest, counts nothing
     resume = client.get(url, HTTP_RANGE="bytes=100-")
     assert resume.status_code == 206
     assert resume["Content-Range"] == f"bytes 100-{len(SONG) - 1}/{len(SONG)}"
     assert resume["Content-Length"] == str(len(SONG) - 100)
     assert _body(resume) == SONG[100:]
-    assert not DownloadAllowance.objects.filter(used__gt=0).exists()
+    assert DownloadAllowance.objects.get(grant=grant).used == 1
     # A bounded range in the middle gets exactly those bytes
     middle = client.get(url, HTTP_RANGE="bytes=10-19")
     assert _body(middle) == SONG[10:20]
     # A suffix range gets the last bytes
     assert _body(client.get(url, HTTP_RANGE="bytes=-5")) == SONG[-5:]
+    assert DownloadAllowance.objects.get(grant=grant).used == 1
     # A range from 0 is a fresh start: it counts
     start = client.get(url, HTTP_RANGE="bytes=0-99")
     assert _body(start) == SONG[:100]
-    assert DownloadAllowance.objects.get(grant=grant).used == 1
+    assert DownloadAllowance.objects.get(grant=grant).used == 2
 
 
 @pytest.mark.parametrize("header", ["bytes=999999-", "bytes=50-10", "bytes=-0", "bytes=x-y"])

@@ -97,3 +97,27 @@ def test_export_erase_and_merge_reach_the_releases(shop, make_release_in):
     assert not EmailGate.objects.exists()
     assert Download.objects.count() == 3
     assert Grant.objects.count() == 1
+
+
+def test_an_erased_person_no_longer_sees_the_grants_in_their_library(
+    client, shop, make_user, make_release_in
+):
+    """Given a fan whose account holds a grant of a release (the grant linked to the account
+    itself), when the shop erases their data, then the grant keeps no link to the account,
+    their library lists nothing, and its download button is a 404 to them."""
+    fan = make_user("erased@example.com")
+    customer = customer_get_or_create(shop=shop, email=fan.email, account=fan)
+    release = make_release_in(shop, "Forgotten Song")
+    grant = grant_give(shop=shop, release=release, customer=customer, source="free")
+    assert grant.account_id == fan.pk
+    customer_erase(shop=shop, customer=customer, requested_by="staff")
+    grant.refresh_from_db()
+    assert grant.account_id is None and grant.customer.account_id is None
+    client.force_login(fan)
+    html = client.get(reverse("accounts:home")).content.decode()
+    assert "Forgotten Song" not in html
+    file = release.files.first()
+    url = reverse("storefront:library-download", args=[grant.pk, file.pk])
+    assert client.get(url).status_code == 404
+    # The shop's figures keep the grant
+    assert Grant.objects.filter(release=release).count() == 1

@@ -124,3 +124,81 @@ def test_an_unpaid_order_gives_nothing(shop, make_release):
     release = make_release("Unpaid Song", pricing="fixed", price=5000)
     _order_for(shop, release)
     assert not Grant.objects.exists()
+
+
+def test_pay_what_you_want_from_zero_without_a_gate_downloads_for_zero(client, shop, make_release):
+    """Given a pay-what-you-want release from 0 without an e-mail gate, when a visitor opens
+    its page, names 0 in its amount form and follows the link on the page that answers, then
+    the song downloads (no cart, no grant, one anonymous download counted)."""
+    from kinfolk.releases.models import Download
+
+    release = make_release("Zero Open", pricing="pwyw", price=0, email_gate=False)
+    page = client.get(reverse("storefront:release", args=[shop.slug, release.product.slug]))
+    buy_url = reverse("storefront:release-buy", args=[shop.slug, release.product.slug])
+    assert f'action="{buy_url}"' in page.content.decode()
+    response = client.post(buy_url, {"amount": "0"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    token = html.split("/downloads/")[1].split("/")[0]
+    download = client.get(reverse("storefront:release-download", args=[shop.slug, token]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == SONG
+    assert not CartLine.objects.exists() and not Grant.objects.exists()
+    assert Download.objects.filter(release=release, grant__isnull=True).count() == 1
+    # The same link stops working once the minimum is raised
+    release.product.variants.update(price=1000)
+    assert (
+        client.get(reverse("storefront:release-download", args=[shop.slug, token])).status_code
+        == 404
+    )
+
+
+def _paid_order_of(shop, releases, email):
+    cart = carts.cart_get_or_create(shop=shop, token=None)
+    for release in releases:
+        variant = release.product.variants.get()
+        carts.cart_add(shop=shop, cart=cart, variant_id=variant.pk, unit_price=None)
+    order = order_place(
+        shop=shop,
+        cart=cart,
+        email=email,
+        address=None,
+        payment_provider="manual",
+        idempotency_key=uuid.uuid4().hex,
+        return_url_for=lambda order: "http://testserver/",
+    ).order
+    order_mark_paid(shop=shop, order=order)
+    order.refresh_from_db()
+    return order
+
+
+def test_the_order_page_lists_downloads_in_a_fixed_number_of_queries(
+    client, shop, make_release, django_assert_max_num_queries
+):
+    """Given a paid order of one release and another of four (files downloaded), when each
+    order page is shown, then both take the same number of queries and list every file."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kinfolk.releases.services import download_take
+
+    def queries_for(order) -> tuple[int, str]:
+        url = reverse("storefront:order", args=[shop.slug, order.number])
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(f"{url}?t={order.access_token}").content.decode()
+        return len(captured), html
+
+    small = _paid_order_of(shop, [make_release("Solo", pricing="fixed", price=1000)], "a@x.com")
+    big = _paid_order_of(
+        shop,
+        [make_release(f"Song {n}", pricing="fixed", price=1000) for n in range(4)],
+        "b@x.com",
+    )
+    for grant in Grant.objects.filter(order=big):
+        download_take(shop=shop, grant=grant, file=grant.release.files.get())
+    one, _html = queries_for(small)
+    four, html = queries_for(big)
+    assert one == four
+    assert html.count("/downloads/") >= 4
+    with django_assert_max_num_queries(one):
+        queries_for(big)

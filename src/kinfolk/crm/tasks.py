@@ -87,7 +87,8 @@ def import_run_process(run_id: int, language: str = "") -> None:
 
 @db_task(retries=5, retry_delay=60)
 def consent_email_send_task(request_id: int) -> bool:
-    """E-mail the confirmation link of a mailing-list request (double opt-in)."""
+    """E-mail the confirmation link of a mailing-list request (double opt-in); a failure to send
+    raises, and the queue runs it again a minute later (five times at most)."""
     from kinfolk.crm.services.consent import consent_email_send
 
     return consent_email_send(request_id=request_id)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kinfolk.referrals.models import MAX_WINDOW_DAYS, ReferralCredit, RewardRule
-from kinfolk.referrals.rewards import MAX_THRESHOLD
+from kinfolk.referrals.rewards import MAX_DISCOUNT_PERCENT, MAX_THRESHOLD
 
 
 class RewardRuleForm(forms.Form):
@@ -33,8 +33,10 @@ class RewardRuleForm(forms.Form):
         label=_("Discount (%)"),
         required=False,
         min_value=1,
-        max_value=100,
-        help_text=_("Off the fan's next order (the products, not shipping); one use."),
+        max_value=MAX_DISCOUNT_PERCENT,
+        help_text=_(
+            "Off the fan's next order (the products, not shipping); one use; at most 90 %."
+        ),
     )
     active = forms.BooleanField(label=_("Active: fans can earn it"), required=False, initial=True)
 

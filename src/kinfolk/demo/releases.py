@@ -28,7 +28,7 @@ from kinfolk.demo import images
 from kinfolk.referrals.models import Channel, Referral, RewardRule, ShareVisit
 from kinfolk.referrals.rewards import reward_rule_create
 from kinfolk.referrals.services import share_link_get_or_create
-from kinfolk.releases.models import Download, Grant, Release
+from kinfolk.releases.models import Download, Grant, Release, ReleaseFile
 from kinfolk.releases.services.setup import release_create, release_file_add
 from kinfolk.shops.models import Shop
 
@@ -141,6 +141,12 @@ def _release(shop: Shop, spec: ReleaseSpec) -> Release:
     for track in spec.tracks:
         upload = SimpleUploadedFile(track.name, tone_wav(track.notes), content_type="audio/wav")
         release_file_add(shop=shop, release=release, upload=upload)
+    if spec.email_gate:
+        # Behind the e-mail gate the page plays a preview, never the download itself.
+        first = spec.tracks[0]
+        clip = tone_wav(first.notes, seconds=1.5)
+        upload = SimpleUploadedFile(f"Preview - {first.name}", clip, content_type="audio/wav")
+        release_file_add(shop=shop, release=release, upload=upload, role=ReleaseFile.Role.PREVIEW)
     picture = images.product_picture(name=spec.name, colours=spec.colours, shape="disc")
     cover = SimpleUploadedFile(f"{spec.slug}.png", picture, content_type="image/png")
     product_image_add(shop=shop, product=release.product, upload=cover, alt=spec.name)

@@ -53,7 +53,9 @@ def _chunks(handle, start: int, length: int) -> Iterator[bytes]:
 def upload_file_response(request: HttpRequest, upload: FanUpload, *, public: bool) -> HttpResponse:
     """Return the upload's file (whole, or the one range asked for) without reading it whole.
 
-    ``public`` files may be kept by browsers for an hour; previews for staff are not kept.
+    ``public`` files may be kept by the viewer's own browser for five minutes, never by a
+    shared cache (a CDN or proxy), so that a file taken down or erased stops being served at
+    once; previews for staff are not kept at all.
     """
     storage = upload.file.storage
     size = upload.size
@@ -76,7 +78,7 @@ def upload_file_response(request: HttpRequest, upload: FanUpload, *, public: boo
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
             response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
+    response["Cache-Control"] = "private, max-age=300" if public else "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     # Nothing in a served file may run: the bytes are media, whatever a browser might think.
     response["Content-Security-Policy"] = "default-src 'none'; media-src 'self'; sandbox"

@@ -6,25 +6,36 @@ something renamed; a picture of more pixels than ``GALLERY_MAX_IMAGE_PIXELS`` is
 header alone, before decoding (a small file can unpack to gigabytes: a decompression bomb). The
 decoded picture is turned upright by its orientation tag and written again in its own format
 without any of the original's metadata: no EXIF (GPS position, camera serial, time), no XMP, no
-comments; a colour profile is applied to the pixels (converted to sRGB) rather than kept.
+comments; a colour profile is applied to the pixels (converted to sRGB) rather than kept. Of the
+EXIF only the Orientation entry of its first directory is read, by ``exif_orientation`` and not by
+Pillow, so a damaged EXIF (a phone app's bad GPS directory) loses nothing but itself.
 
 Videos are checked by their container's header: an ISO base media file (MP4, MOV, 3GP) starts
 with an ``ftyp`` box naming a brand, a WebM or Matroska file with an EBML header naming its
-document type. They are stored as they came.
+document type. They are stored as they came, but for the location an MP4 or MOV file carries,
+blanked in place (``video_location``).
+
+A file whose reading fails in a way nothing here foresaw is refused as unreadable (and the error
+logged): an upload never ends in a server error.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import re
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 from kinfolk.core.errors import InvalidInput
+from kinfolk.gallery.video_location import location_scrub
+
+logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 MAX_IMAGE_BYTES = 15 * MB
@@ -70,6 +81,19 @@ QUICKTIME_BRAND = b"qt  "
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 # How much of a file's start is read to tell its kind.
 HEADER_BYTES = 4096
+ORIENTATION_TAG = 0x0112
+EXIF_SHORT = 3
+# Orientation → the turn or flip that makes the picture upright (as the EXIF standard says).
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
 
 
 @dataclass(frozen=True)
@@ -107,7 +131,22 @@ def _refuse(message: str, code: str) -> InvalidInput:
 
 def inspect_upload(file: File) -> Inspected:
     """Return what ``file`` is, ready to store; raise InvalidInput (field "file") when it is not
-    a photo or video the gallery takes, or is too large."""
+    a photo or video the gallery takes, is too large, or cannot be read at all."""
+    try:
+        return _inspect(file)
+    except InvalidInput:
+        raise
+    except Exception:
+        # A decoder's unforeseen failure on a strange file is the file's fault, not the fan's
+        # to see as a server error; it is logged to find what the file did.
+        logger.exception("A gallery upload could not be inspected.")
+        raise _refuse(
+            _("This file could not be read. It may be damaged: try another photo or video."),
+            "unreadable",
+        ) from None
+
+
+def _inspect(file: File) -> Inspected:
     file.seek(0)
     header = file.read(HEADER_BYTES)
     file.seek(0)
@@ -158,6 +197,8 @@ def _inspect_video(file: File, header: bytes, container: tuple[str, str]) -> Ins
             "too_large",
         )
     content_type, extension = container
+    if extension in ("mp4", "mov"):
+        file = location_scrub(file)
     return Inspected(
         kind="video", content=file, content_type=content_type, extension=extension, size=size
     )
@@ -196,6 +237,9 @@ def _inspect_image(file: File) -> Inspected:
     with warnings.catch_warnings():
         # Pillow's own bomb guard warns below its hard limit; here any warning refuses the file.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow reads the EXIF's first directory on opening a JPEG (for its resolution) and
+        # warns of what is damaged there: nothing of it is kept, so nothing to hear.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
         try:
             image = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -237,9 +281,53 @@ def _too_many_pixels() -> InvalidInput:
     )
 
 
+def exif_orientation(exif: bytes | None) -> int:
+    """Return the Orientation (1 to 8) raw EXIF bytes (a TIFF structure, with or without the
+    ``Exif`` mark) give their picture: 1 when absent, or not where and what it should be.
+
+    Only the first directory's entries are read, each 12 bytes at a known place: nothing the
+    rest of the EXIF holds (offsets, sub-directories, strings) is followed or decoded.
+    """
+    if not exif:
+        return 1
+    # The mark may come twice (once from the JPEG segment, once from a writer that added it).
+    for _mark in range(2):
+        if exif.startswith(b"Exif\x00\x00"):
+            exif = exif[6:]
+    order = {b"II*\x00": "little", b"MM\x00*": "big"}.get(exif[:4])
+    if order is None:
+        return 1
+    directory = int.from_bytes(exif[4:8], order)
+    if directory < 8 or directory + 2 > len(exif):
+        return 1
+    count = int.from_bytes(exif[directory : directory + 2], order)
+    for index in range(min(count, (len(exif) - directory - 2) // 12)):
+        entry = exif[directory + 2 + 12 * index : directory + 14 + 12 * index]
+        if int.from_bytes(entry[0:2], order) != ORIENTATION_TAG:
+            continue
+        if int.from_bytes(entry[2:4], order) != EXIF_SHORT:
+            return 1
+        value = int.from_bytes(entry[8:10], order)
+        return value if value in UPRIGHT else 1
+    return 1
+
+
+def _orientation(image: Image.Image) -> int:
+    """Return the picture's orientation from its EXIF, else from its XMP (as phones write)."""
+    exif = image.info.get("exif")
+    if isinstance(exif, bytes) and exif_orientation(exif) != 1:
+        return exif_orientation(exif)
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8", "replace")
+    match = _XMP_ORIENTATION.search(xmp) if isinstance(xmp, bytes) else None
+    return int(match.group(1)) if match else 1
+
+
 def _clean_copy(image: Image.Image, save_as: str) -> Image.Image:
     """Return the picture upright, in sRGB, in a mode ``save_as`` can write, with no metadata."""
-    upright = ImageOps.exif_transpose(image) or image
+    turn = UPRIGHT.get(_orientation(image))
+    upright = image.transpose(turn) if turn is not None else image
     icc = image.info.get("icc_profile")
     if icc and upright.mode in ("RGB", "RGBA"):
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import NotFound
@@ -63,3 +63,14 @@ def upload_counts(*, shop: Shop) -> dict[str, int]:
 def uploads_of_customer(*, shop: Shop, customer) -> QuerySet[FanUpload]:
     """Return the customer's uploads in the shop, oldest first."""
     return FanUpload.objects.filter(shop=shop, customer=customer).order_by("submitted_at", "id")
+
+
+def uploads_submitted_since(*, shop: Shop, account, since) -> int:
+    """Return how many uploads the account sent the shop since ``since`` (any status)."""
+    return FanUpload.objects.filter(shop=shop, account=account, submitted_at__gte=since).count()
+
+
+def pending_bytes_of_account(*, shop: Shop, account) -> int:
+    """Return the bytes of the account's uploads in the shop still waiting for review."""
+    rows = FanUpload.objects.filter(shop=shop, account=account, status=FanUpload.Status.PENDING)
+    return rows.aggregate(total=Sum("size"))["total"] or 0

@@ -3,28 +3,81 @@
 A submission is checked whole before anything is stored (``inspection``): a refused file leaves
 no row and no file. Files go to the private storage under a random name (the fan's own file name
 may carry their name or a date); the row waits for review.
+
+Each fan may send a shop at most ``GALLERY_UPLOADS_PER_DAY`` files in 24 hours and keep at most
+``GALLERY_MAX_PENDING_BYTES`` waiting for review: counted from the database, under a lock on the
+fan's customer row, so that no number of processes or simultaneous requests goes past them.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kinfolk.accounts.models import User
 from kinfolk.catalog.selectors import products_active
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
-from kinfolk.crm.models import Interaction
+from kinfolk.crm.models import Customer, Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
-from kinfolk.gallery.inspection import inspect_upload
+from kinfolk.gallery.inspection import MB, inspect_upload
 from kinfolk.gallery.models import FanUpload
+from kinfolk.gallery.selectors import pending_bytes_of_account, uploads_submitted_since
 from kinfolk.shops.models import Shop
 
 CAPTION_LENGTH = FanUpload._meta.get_field("caption").max_length
 CREDIT_LENGTH = FanUpload._meta.get_field("credit").max_length
 REASON_LENGTH = FanUpload._meta.get_field("rejection_reason").max_length
+UPLOADS_PER_DAY = 20
+MAX_PENDING_BYTES = 1024 * MB
+# Refusals a fan can only wait out (the view answers 429 Too Many Requests).
+QUOTA_CODES = frozenset({"daily_limit", "pending_limit"})
+
+
+def uploads_per_day() -> int:
+    return getattr(settings, "GALLERY_UPLOADS_PER_DAY", UPLOADS_PER_DAY)
+
+
+def max_pending_bytes() -> int:
+    return getattr(settings, "GALLERY_MAX_PENDING_BYTES", MAX_PENDING_BYTES)
+
+
+def _check_daily_limit(*, shop: Shop, account: User) -> None:
+    limit = uploads_per_day()
+    since = clock.now() - timedelta(days=1)
+    if uploads_submitted_since(shop=shop, account=account, since=since) >= limit:
+        raise InvalidInput(
+            ngettext(
+                "You have sent this shop %(count)s photo or video in the last 24 hours, as many "
+                "as a day allows. Please try again tomorrow.",
+                "You have sent this shop %(count)s photos and videos in the last 24 hours, as "
+                "many as a day allows. Please try again tomorrow.",
+                limit,
+            )
+            % {"count": limit},
+            field="file",
+            code="daily_limit",
+        )
+
+
+def _check_pending_limit(*, shop: Shop, account: User, size: int) -> None:
+    limit = max_pending_bytes()
+    if pending_bytes_of_account(shop=shop, account=account) + size > limit:
+        raise InvalidInput(
+            _(
+                "Your photos and videos waiting for the shop's review may take at most "
+                "%(limit)s MB together, and this one does not fit. Please send it once the shop "
+                "has looked at the others."
+            )
+            % {"limit": f"{limit / MB:.0f}"},
+            field="file",
+            code="pending_limit",
+        )
 
 
 def default_credit(account: User) -> str:
@@ -92,10 +145,17 @@ def upload_submit(
     )
     if file is None:
         raise InvalidInput(_("Choose a photo or video."), field="file")
+    # Checked before the file is read (a fan at the limit costs no decoding), and again below
+    # under the lock, which is what holds against simultaneous requests.
+    _check_daily_limit(shop=shop, account=account)
     inspected = inspect_upload(file)
     customer = customer_get_or_create(
         shop=shop, email=account.email, name=account.name, account=account
     )
+    # One fan's submissions to one shop are counted and saved one at a time.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    _check_daily_limit(shop=shop, account=account)
+    _check_pending_limit(shop=shop, account=account, size=inspected.size)
     upload = FanUpload(
         shop=shop,
         customer=customer,

@@ -29,6 +29,8 @@ class Quote:
     problems: list[str] = field(default_factory=list)
     # A code's discount (``orders.extensions.Discount``), taken off the subtotal only.
     discount: Discount | None = None
+    # The country shipping was priced for ("" when not yet known).
+    country: str = ""
 
     @property
     def discount_amount(self) -> Money:
@@ -37,11 +39,17 @@ class Quote:
         return Money(off, self.subtotal.currency)
 
     @property
+    def discounted_subtotal(self) -> Money:
+        """Return the subtotal less the discount: what the goods cost, and what free shipping
+        and the shipping rate are judged on."""
+        if self.discount is None:
+            return self.subtotal
+        return self.subtotal - self.discount_amount
+
+    @property
     def total(self) -> Money:
         shipping = self.shipping or Money.zero(self.subtotal.currency)
-        if self.discount is None:
-            return self.subtotal + shipping
-        return self.subtotal - self.discount_amount + shipping
+        return self.discounted_subtotal + shipping
 
     @property
     def count(self) -> int:
@@ -74,25 +82,46 @@ def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "", images: bool
 
 
 def quote_lines(*, shop: Shop, lines: list[CartLine], country: str = "") -> Quote:
-    """Price ``lines`` already loaded with their variants and products; see ``cart_quote``."""
+    """Price ``lines`` already loaded with their variants and products; see ``cart_quote``.
+
+    A line that cannot be bought as it stands is a problem of the quote (``line_problem``).
+    """
     subtotal = Money(sum(line.price_each * line.quantity for line in lines), shop.currency)
     needs_shipping = any(line.variant.product.needs_shipping for line in lines)
     quote = Quote(lines=lines, subtotal=subtotal, needs_shipping=needs_shipping)
     for line in lines:
-        product = line.variant.product
-        if not product.is_active:
-            quote.problems.append(
-                _("%(product)s is no longer available.") % {"product": product.name}
-            )
-        elif line.variant.stock is not None and line.quantity > line.variant.stock:
-            quote.problems.append(line.variant.shortage_message())
+        problem = line_problem(line)
+        if problem:
+            quote.problems.append(problem)
     if needs_shipping and country:
         quote.zone, quote.shipping = shipping_rate_for(
             shop=shop, country=country, subtotal=subtotal
         )
+        quote.country = country
     elif not needs_shipping:
         quote.shipping = Money.zero(shop.currency)
     return quote
+
+
+def line_problem(line: CartLine) -> str:
+    """Return why the cart line cannot be bought as it stands ("" when it can): its product
+    withdrawn, too few in stock, or a price the fan chose that no longer holds (below the
+    current price, or on a product that is no longer digital), or a download now free."""
+    variant = line.variant
+    product = variant.product
+    if not product.is_active:
+        return _("%(product)s is no longer available.") % {"product": product.name}
+    if variant.stock is not None and line.quantity > variant.stock:
+        return variant.shortage_message()
+    if line.unit_price is not None and (
+        line.unit_price < variant.price or product.kind != product.Kind.DIGITAL
+    ):
+        return _("The price of %(product)s changed: choose your amount again.") % {
+            "product": product.name
+        }
+    if product.kind == product.Kind.DIGITAL and line.price_each == 0:
+        return _("%(product)s is free now: get it from its page.") % {"product": product.name}
+    return ""
 
 
 def quote_discount(*, shop: Shop, quote: Quote, code: str, email: str = "", account=None) -> Quote:
@@ -114,7 +143,23 @@ def quote_discount(*, shop: Shop, quote: Quote, code: str, email: str = "", acco
             field="discount_code",
             code="unknown_discount",
         )
+    subtotal = quote.subtotal.amount
+    if subtotal > 0 and discount.amount_off(subtotal) >= subtotal:
+        # Payment providers take no order of 0: a discount always leaves something to pay.
+        raise InvalidInput(
+            _(
+                "This code would take off the whole price, and an order needs something to "
+                "pay. Add something to your cart to use it."
+            ),
+            field="discount_code",
+            code="nothing_to_pay",
+        )
     quote.discount = discount
+    if quote.zone is not None and quote.country:
+        # Free shipping is judged on what the goods cost after the discount.
+        quote.zone, quote.shipping = shipping_rate_for(
+            shop=shop, country=quote.country, subtotal=quote.discounted_subtotal
+        )
     return quote
 
 

@@ -3,7 +3,8 @@
 A code is the fan's own: it works for an order placed by the customer it was granted to (the
 same record, account or e-mail address), once. Taking it is one conditional UPDATE
 (``redeemed_order IS NULL``) inside the order's transaction, so two checkouts with the same
-code at the same moment place one order between them.
+code at the same moment place one order between them. An order that is cancelled or refunded
+gives its code back (``reward_discount_release``).
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from kinfolk.core.errors import Conflict, InvalidInput
 from kinfolk.orders import extensions
 from kinfolk.orders.extensions import Discount
 from kinfolk.referrals.models import RewardGrant, RewardRule
-from kinfolk.referrals.rewards import CODE_LENGTH
+from kinfolk.referrals.rewards import CODE_LENGTH, MAX_DISCOUNT_PERCENT
 from kinfolk.shops.models import Shop
 
 NAME = "rewards"
 
 
+def _percent(grant: RewardGrant) -> int:
+    # A rule made before the cap may say more; an order must keep something to pay.
+    return min(grant.rule.discount_percent or 0, MAX_DISCOUNT_PERCENT)
+
+
 def _label(grant: RewardGrant) -> str:
     return _("Reward: %(percent)s%% off (code %(code)s)") % {
-        "percent": grant.rule.discount_percent,
+        "percent": _percent(grant),
         "code": grant.code,
     }
 
@@ -34,7 +40,7 @@ def _discount(grant: RewardGrant) -> Discount:
     return Discount(
         code=grant.code,
         label=_label(grant),
-        percent=grant.rule.discount_percent or 0,
+        percent=_percent(grant),
         token=str(grant.pk),
     )
 
@@ -84,6 +90,14 @@ def reward_discount_redeem(*, shop: Shop, order, discount: Discount) -> None:
             field="discount_code",
             code="used",
         )
+
+
+def reward_discount_release(*, shop: Shop, order) -> int:
+    """Give back the reward code ``order`` took, the order being cancelled or refunded; return
+    the codes freed (0 or 1). One conditional UPDATE: only a code this very order holds."""
+    return RewardGrant.objects.filter(shop=shop, redeemed_order=order).update(
+        redeemed_order=None, redeemed_at=None
+    )
 
 
 def reward_discount_offers(*, shop: Shop, account) -> list[Discount]:

@@ -129,12 +129,3 @@ def touch_read(request: HttpRequest, *, shop_id: int, window_days: int) -> First
     if at > now + dt.timedelta(minutes=5) or now - at > dt.timedelta(days=window_days):
         return None
     return FirstTouch(code=code, at=at, channel=channel if channel in Channel.values else "")
-
-
-def touched_shop_ids(request: HttpRequest) -> list[int]:
-    """Return the ids of the shops the visitor holds a first-touch cookie of (unchecked)."""
-    ids = []
-    for name in request.COOKIES:
-        if name.startswith(COOKIE_PREFIX) and name[len(COOKIE_PREFIX) :].isdigit():
-            ids.append(int(name[len(COOKIE_PREFIX) :]))
-    return ids[:20]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -26,6 +27,9 @@ NOT_SHOPS = frozenset(
     {"accounts", "admin", "dashboard", "i18n", "health", "testpay", "verify", "static", "media"}
 )
 SHARE_PARAMS = ("via", "ch")
+# What a path may start with that a browser reads as another host (``//host``, ``/\host``, with
+# tabs or line breaks in between, which browsers drop).
+_LEADING = re.compile(r"^[/\\\x00-\x20]+")
 
 
 class ShareVisitMiddleware:
@@ -82,7 +86,8 @@ def _is_sharer(request: HttpRequest, link: ShareLink) -> bool:
 
 
 def _without_share_params(request: HttpRequest) -> str:
-    """Return the request's path and query without the share parameters."""
+    """Return the request's path and query without the share parameters, as a path of this
+    site: leading slashes and backslashes become one ``/`` (never a scheme-relative address)."""
     kept = [
         (key, value)
         for key, values in request.GET.lists()
@@ -90,4 +95,5 @@ def _without_share_params(request: HttpRequest) -> str:
         for value in values
     ]
     query = urlencode(kept)
-    return request.path + (f"?{query}" if query else "")
+    path = "/" + _LEADING.sub("", request.path)
+    return path + (f"?{query}" if query else "")

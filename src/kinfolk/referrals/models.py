@@ -143,7 +143,7 @@ class RewardRule(models.Model):
                     | Q(
                         reward="discount",
                         discount_percent__gte=1,
-                        discount_percent__lte=100,
+                        discount_percent__lte=90,
                     )
                 ),
                 name="rewardrule_reward_complete",

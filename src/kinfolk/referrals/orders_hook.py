@@ -1,4 +1,5 @@
-"""The referrals' part when an order is paid (registered with ``kinfolk.orders.extensions``)."""
+"""The referrals' part when an order is paid, cancelled or refunded (registered with
+``kinfolk.orders.extensions``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ def credit_paid_order(*, shop, order) -> None:
         logger.exception("order %s of shop %s not credited to a referrer", order.number, shop.pk)
 
 
+def free_reward_code(*, shop, order) -> None:
+    """Give back the reward code of an order that is cancelled (unpaid, or expired) or refunded:
+    the fan did not get what it paid for, so the code is theirs to use again."""
+    from kinfolk.referrals.discounts import reward_discount_release
+
+    reward_discount_release(shop=shop, order=order)
+
+
 def register_order_handlers() -> None:
-    """Register the paid-order credit (from ``ReferralsConfig.ready``)."""
-    extensions.register("referrals", paid=credit_paid_order)
+    """Register the paid-order credit and the return of reward codes (from
+    ``ReferralsConfig.ready``)."""
+    extensions.register(
+        "referrals", paid=credit_paid_order, cancelled=free_reward_code, refunded=free_reward_code
+    )

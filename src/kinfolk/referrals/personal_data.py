@@ -11,8 +11,8 @@ other people's browsers, not for the person, and are left alone.
 
 A merge keeps one share link per shop (the target's, if it has one, with the source's visits and
 referrals moved to it), moves the source's referrals both ways (first touch wins where both were
-referred; a referral that would become one's own is dropped), and moves the source's rewards
-except where the target already has that rule's reward.
+referred; a referral that would become one's own is dropped), and moves the source's rewards;
+where both had one rule's reward, one is kept (the one used for an order, else the target's).
 """
 
 from __future__ import annotations
@@ -105,14 +105,27 @@ def referrals_merge(shop: Shop, source: Customer, target: Customer) -> int:
             if theirs is not None:
                 theirs.delete()
             moved += Referral.objects.filter(pk=mine.pk).update(referred=target)
-    held = set(
-        RewardGrant.objects.filter(shop=shop, customer=target).values_list("rule_id", flat=True)
-    )
-    moved += (
-        RewardGrant.objects.filter(shop=shop, customer=source)
-        .exclude(rule_id__in=held)
-        .update(customer=target)
-    )
+    moved += _merge_grants(shop, source, target)
+    return moved
+
+
+def _merge_grants(shop: Shop, source: Customer, target: Customer) -> int:
+    """Move the source's rewards to the target. Where both earned one rule's reward, the person
+    keeps one (a rule gives it once): the one already used for an order, else the target's; the
+    other is deleted, its unused code with it."""
+    held = {
+        grant.rule_id: grant for grant in RewardGrant.objects.filter(shop=shop, customer=target)
+    }
+    moved = 0
+    for grant in RewardGrant.objects.filter(shop=shop, customer=source):
+        kept = held.get(grant.rule_id)
+        if kept is not None:
+            if kept.redeemed_order_id is None and grant.redeemed_order_id is not None:
+                kept.delete()
+            else:
+                grant.delete()
+                continue
+        moved += RewardGrant.objects.filter(pk=grant.pk).update(customer=target)
     return moved
 
 

@@ -33,6 +33,8 @@ from kinfolk.shops.models import Shop
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 MAX_THRESHOLD = 1000
+# A discount leaves something to pay: payment providers take no order of 0.
+MAX_DISCOUNT_PERCENT = 90
 
 
 def new_reward_code() -> str:
@@ -141,8 +143,13 @@ def _check_rule(
             errors["release"] = _("Choose one of your releases as the bonus.")
         discount_percent = None
     elif reward == RewardRule.Reward.DISCOUNT:
-        if not isinstance(discount_percent, int) or not 1 <= discount_percent <= 100:
-            errors["discount_percent"] = _("Enter a discount from 1 to 100 %.")
+        if (
+            not isinstance(discount_percent, int)
+            or not 1 <= discount_percent <= MAX_DISCOUNT_PERCENT
+        ):
+            errors["discount_percent"] = _(
+                "Enter a discount from 1 to 90 %: an order needs something left to pay."
+            )
         release = None
     else:
         errors["reward"] = _("Choose a reward.")

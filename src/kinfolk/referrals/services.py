@@ -32,6 +32,10 @@ from kinfolk.referrals.models import (
 from kinfolk.referrals.rewards import rewards_evaluate
 from kinfolk.shops.models import Shop
 
+# Clocks of the web processes and the cookie's whole seconds: a customer created this much
+# before the first visit's stamp still counts as created after it.
+ATTRIBUTION_SLACK = dt.timedelta(seconds=10)
+
 
 def share_link_get_or_create(*, shop: Shop, customer: Customer) -> ShareLink:
     """Return the customer's personal share link in the shop, making it on first use."""
@@ -98,6 +102,26 @@ def _is_self(link: ShareLink, customer: Customer) -> bool:
     return bool(owner.email) and normalize_email(owner.email) == normalize_email(customer.email)
 
 
+def _new_since_visit(
+    shop: Shop,
+    link: ShareLink,
+    customer: Customer,
+    *,
+    first_visit_at: dt.datetime | None,
+    now: dt.datetime,
+) -> bool:
+    """Return whether the shop came to know ``customer`` at or after their first visit through
+    the link: someone it knew before was not brought by the fan who shared it.
+
+    Without the visit's time (a caller that kept only the code), the earliest the visit can
+    have been stands for it: not before the link existed, nor before the shop's window.
+    """
+    if first_visit_at is None:
+        earliest = now - dt.timedelta(days=window_days_of(shop))
+        first_visit_at = max(link.created_at, earliest)
+    return customer.created_at >= min(first_visit_at, now) - ATTRIBUTION_SLACK
+
+
 @transaction.atomic
 def referral_attribute(
     *,
@@ -108,7 +132,9 @@ def referral_attribute(
     first_visit_at: dt.datetime | None = None,
 ) -> Referral | None:
     """Return the customer's referral in the shop, making it from ``referral_code`` when they
-    have none yet (first touch wins). None for a code of no link of the shop, or of their own."""
+    have none yet (first touch wins). None for a code of no link of the shop, or of their own,
+    and for a customer the shop knew before ``first_visit_at`` (the first visit through the
+    link): only people the fan brought count."""
     if customer.shop_id != shop.pk:
         raise InvalidInput(_("This customer belongs to another shop."))
     existing = Referral.objects.filter(shop=shop, referred=customer).first()
@@ -120,6 +146,8 @@ def referral_attribute(
     if link is None or _is_self(link, customer):
         return None
     now = clock.now()
+    if not _new_since_visit(shop, link, customer, first_visit_at=first_visit_at, now=now):
+        return None
     try:
         with transaction.atomic():
             return Referral.objects.create(
@@ -201,29 +229,27 @@ def referral_credit(
 
 
 @transaction.atomic
-def referral_signup_credit(*, account, touches: dict[Shop, FirstTouch]) -> int:
-    """Credit a newly confirmed account's sign-up in every shop it arrived at through a share
-    link (``touches``: the shop → the visitor's first touch there); return the credits made.
+def referral_signup_credit(*, shop: Shop, account, touch: FirstTouch) -> ReferralCredit | None:
+    """Credit a newly confirmed account's sign-up in ``shop``, the shop the sign-up started
+    from, to the fan whose link brought the visitor there (``touch``: the visitor's valid first
+    touch in that shop); return the credit, or None.
 
-    The account becomes a customer of each such shop: the shop knows them through the fan who
-    brought them.
+    Only that shop: the first-touch cookies of other shops the browser holds tell them nothing
+    of the person. The account becomes (or stays) the shop's customer; one the shop knew before
+    the first visit through the link is credited to nobody (see ``referral_attribute``).
     """
-    made = 0
-    for shop, touch in touches.items():
-        customer = customer_get_or_create(
-            shop=shop, email=account.email, name=account.name, account=account
-        )
-        credit = referral_credit(
-            shop=shop,
-            customer=customer,
-            kind=ReferralCredit.Kind.SIGNUP,
-            subject_id=f"account-{account.pk}",
-            referral_code=touch.code,
-            channel=touch.channel,
-            first_visit_at=touch.at,
-        )
-        made += credit is not None
-    return made
+    customer = customer_get_or_create(
+        shop=shop, email=account.email, name=account.name, account=account
+    )
+    return referral_credit(
+        shop=shop,
+        customer=customer,
+        kind=ReferralCredit.Kind.SIGNUP,
+        subject_id=f"account-{account.pk}",
+        referral_code=touch.code,
+        channel=touch.channel,
+        first_visit_at=touch.at,
+    )
 
 
 def referral_order_paid(*, shop: Shop, order) -> None:

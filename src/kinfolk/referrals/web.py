@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kinfolk.crm.models import Customer
-from kinfolk.referrals.first_touch import FirstTouch, touched_shop_ids
 from kinfolk.referrals.models import Channel
 from kinfolk.referrals.services import first_touch_from_request, share_link_get_or_create
 from kinfolk.shops.models import Shop
@@ -132,21 +131,6 @@ def share_context(request: HttpRequest, *, shop: Shop, path: str, title: str = "
             else "",
         }
     }
-
-
-def first_touches(request: HttpRequest) -> dict[Shop, FirstTouch]:
-    """Return shop → the visitor's valid first touch there, for every shop whose cookie they
-    hold (no query without such a cookie)."""
-    ids = touched_shop_ids(request)
-    if not ids:
-        return {}
-    shops = Shop.objects.filter(pk__in=ids).select_related("referral_settings")
-    touches = {}
-    for shop in shops:
-        touch = first_touch_from_request(request, shop=shop)
-        if touch is not None:
-            touches[shop] = touch
-    return touches
 
 
 def referral_kwargs(request: HttpRequest, *, shop: Shop) -> dict:

@@ -81,7 +81,8 @@ class ReleaseFile(models.Model):
     """A file of a release, kept in the private storage.
 
     ``download`` files are what a fan gets; ``preview`` files (a clip, a low-bitrate version)
-    play to anyone on the release page. A free release's audio downloads may play as previews too.
+    play to anyone on the release page. The audio downloads of a free release without an e-mail
+    gate may play as previews too.
     """
 
     class Role(models.TextChoices):

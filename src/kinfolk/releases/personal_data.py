@@ -2,7 +2,8 @@
 
 A fan's grants (what they may download, and why), their downloads and their allowances belong
 to the customer record: an erasure keeps them as anonymous counts (the CRM blanks the record
-itself), so the shop's download figures stay right. The e-mail gate's requests hold the address,
+itself and unlinks its account), so the shop's download figures stay right; the grants lose
+their own link to the account too, so that the person's library no longer lists them. The e-mail gate's requests hold the address,
 the IP address and the wording the visitor saw: an erasure deletes them.
 
 A merge moves grants, downloads and allowances to the kept customer. Both may hold a free grant
@@ -78,9 +79,15 @@ def releases_data_export(shop: Shop, customer: Customer) -> dict[str, Any]:
 
 
 def releases_data_erase(shop: Shop, customer: Customer) -> int:
-    """Delete the customer's download requests in the shop; return how many."""
+    """Delete the customer's download requests in the shop and unlink their grants from the
+    account; return how many rows changed."""
     deleted, _rows = _gates(shop, customer).delete()
-    return deleted
+    unlinked = (
+        Grant.objects.filter(shop=shop, customer=customer)
+        .exclude(account__isnull=True)
+        .update(account=None)
+    )
+    return deleted + unlinked
 
 
 def releases_merge(shop: Shop, source: Customer, target: Customer) -> int:

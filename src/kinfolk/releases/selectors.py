@@ -13,7 +13,14 @@ from kinfolk.catalog.models import Product
 from kinfolk.core.errors import NotFound
 from kinfolk.orders.models import Order
 from kinfolk.releases.links import download_token
-from kinfolk.releases.models import DownloadAllowance, EmailGate, Grant, Release, ReleaseFile
+from kinfolk.releases.models import (
+    Download,
+    DownloadAllowance,
+    EmailGate,
+    Grant,
+    Release,
+    ReleaseFile,
+)
 from kinfolk.shops.models import Shop
 
 
@@ -53,15 +60,28 @@ def release_files(release: Release, *, role: str) -> list[ReleaseFile]:
     return [file for file in release.files.all() if file.role == role]
 
 
+def release_is_free_now(release: Release) -> bool:
+    """Return whether the release can be had for nothing right now: its product is on sale and
+    it is free, or pay what you want from 0."""
+    if release.product.status != Product.Status.ACTIVE:
+        return False
+    if release.is_free:
+        return True
+    return release.pricing == Release.Pricing.PAY_WHAT_YOU_WANT and release_price(release) == 0
+
+
 def release_playable(release: Release) -> list[ReleaseFile]:
-    """Return the files the page's player streams: previews, and a free release's audio and
-    video downloads too."""
+    """Return the files the page's player streams: previews, and the audio and video downloads
+    of a free release without an e-mail gate (anyone may download those anyway)."""
+    # A gated release's downloads are what the visitor's address pays for: streaming them
+    # whole from the page would give them away, so only its previews play.
+    open_to_all = release.is_free and not release.email_gate
     playable = []
     for file in release.files.all():
         media = file.content_type.startswith(("audio/", "video/"))
         if not media:
             continue
-        if file.role == ReleaseFile.Role.PREVIEW or release.is_free:
+        if file.role == ReleaseFile.Role.PREVIEW or open_to_all:
             playable.append(file)
     return playable
 
@@ -115,13 +135,17 @@ class FileLink:
     remaining: int
 
 
-def grant_links(grant: Grant, files: list[ReleaseFile] | None = None) -> list[FileLink]:
+def grant_links(
+    grant: Grant, files: list[ReleaseFile] | None = None, used: dict[int, int] | None = None
+) -> list[FileLink]:
     """Return a fresh signed link for each download file of the grant's release, valid for the
-    release's ``link_hours``."""
+    release's ``link_hours``; ``used`` (downloads taken per file id), when given, saves the
+    query of the grant's allowances."""
     release = grant.release
     if files is None:
         files = list(release.files.filter(role=ReleaseFile.Role.DOWNLOAD))
-    used = dict(DownloadAllowance.objects.filter(grant=grant).values_list("file_id", "used"))
+    if used is None:
+        used = dict(DownloadAllowance.objects.filter(grant=grant).values_list("file_id", "used"))
     lifetime = dt.timedelta(hours=release.link_hours)
     return [
         FileLink(
@@ -134,7 +158,8 @@ def grant_links(grant: Grant, files: list[ReleaseFile] | None = None) -> list[Fi
 
 
 def open_links(release: Release) -> list[FileLink]:
-    """Return links for a free release without a gate, for a visitor the shop does not know:
+    """Return links for a release free to get without a gate (free, or pay what you want from
+    0), for a visitor the shop does not know:
     grant 0 stands for "anyone" and no allowance applies (anyone may download it anyway)."""
     lifetime = dt.timedelta(hours=release.link_hours)
     return [
@@ -148,22 +173,36 @@ def open_links(release: Release) -> list[FileLink]:
 
 
 def open_file_get(*, shop: Shop, file_id: int) -> ReleaseFile:
-    """Return a download file of a free, ungated, active release of ``shop``; NotFound else."""
+    """Return a download file of an ungated, active release of ``shop`` that is free to get
+    (free, or pay what you want from 0); NotFound else."""
     file = (
         ReleaseFile.objects.select_related("release__product")
+        .prefetch_related("release__product__variants")
         .filter(
             shop=shop,
             pk=file_id,
             role=ReleaseFile.Role.DOWNLOAD,
-            release__pricing=Release.Pricing.FREE,
             release__email_gate=False,
-            release__product__status=Product.Status.ACTIVE,
         )
         .first()
     )
-    if file is None:
+    if file is None or not release_is_free_now(file.release):
         raise NotFound(_("This download link is not valid."))
     return file
+
+
+# A range that does not start at byte 0 continues a download of the same file by the same grant
+# only within this long after it was counted. Every link works for at least an hour
+# (``Release.link_hours`` >= 1), so the shorter of the hour and the link's lifetime is the hour.
+RESUME_WINDOW = dt.timedelta(hours=1)
+
+
+def download_is_resume(*, shop: Shop, grant: Grant, file: ReleaseFile, now: dt.datetime) -> bool:
+    """Return whether this grant downloaded ``file`` (a counted download) within RESUME_WINDOW
+    before ``now``: a later byte range is then the rest of that download, not a new one."""
+    return Download.objects.filter(
+        shop=shop, grant=grant, file=file, downloaded_at__gte=now - RESUME_WINDOW
+    ).exists()
 
 
 def gate_get(*, shop: Shop, token: str) -> EmailGate | None:
@@ -245,7 +284,20 @@ def order_downloads(*, shop: Shop, order: Order) -> list[tuple[Grant, list[FileL
                 "release__files",
                 queryset=ReleaseFile.objects.filter(role=ReleaseFile.Role.DOWNLOAD),
                 to_attr="download_files",
-            )
+            ),
+            "allowances",
         )
     )
-    return [(grant, grant_links(grant, grant.release.download_files)) for grant in grants]
+    # A fixed number of queries whatever the number of grants: files and allowances come
+    # from the prefetch.
+    return [
+        (
+            grant,
+            grant_links(
+                grant,
+                grant.release.download_files,
+                used={allowance.file_id: allowance.used for allowance in grant.allowances.all()},
+            ),
+        )
+        for grant in grants
+    ]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.catalog.selectors import products_active
 from kinfolk.orders.models import CartLine, Order, Payment, PaymentCallback
-from kinfolk.orders.selectors import Quote
+from kinfolk.orders.selectors import Quote, line_problem
 from kinfolk.releases.models import Release
 from kinfolk.shops.models import Shop
 
@@ -107,7 +107,8 @@ def _line_problem(line: CartLine) -> str:
         if variant.stock == 0:
             return _("%(name)s is sold out. Remove it to check out.") % {"name": variant}
         return variant.shortage_message()
-    return ""
+    # A price the fan chose that no longer holds, or a download that became free.
+    return line_problem(line)
 
 
 def shop_for_order_page(*, slug: str) -> Shop | None:

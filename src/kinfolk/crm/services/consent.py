@@ -195,7 +195,11 @@ def unsubscribe_url(*, customer: Customer) -> str:
 
 def consent_email_send(*, request_id: int) -> bool:
     """E-mail the confirmation link of a pending request; return False when there is nothing to
-    send (confirmed already, or the customer was erased)."""
+    send (confirmed already, or the customer was erased).
+
+    A failure to send (the mail server down or refusing) raises, so that the task sending it
+    runs again later (``consent_email_send_task`` retries) instead of losing the e-mail.
+    """
     request = (
         ConsentRequest.objects.select_related("shop", "customer").filter(pk=request_id).first()
     )
@@ -203,27 +207,27 @@ def consent_email_send(*, request_id: int) -> bool:
         return False
     shop = request.shop
     path = reverse("storefront:subscribe", args=[shop.slug, request.token])
+    with translation.override(request.language or "en"):
+        context = {
+            "shop": shop,
+            "request": request,
+            "confirm_url": f"{settings.BASE_URL}{path}",
+            "LANGUAGE_CODE": request.language,
+        }
+        subject = render_to_string("crm/email/consent_subject.txt", context).strip()
+        text = render_to_string("crm/email/consent_confirm.txt", context)
+        html = render_to_string("crm/email/consent_confirm.html", context)
+    email = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=formataddr((shop.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
+        to=[request.customer.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    email.attach_alternative(html, "text/html")
     try:
-        with translation.override(request.language or "en"):
-            context = {
-                "shop": shop,
-                "request": request,
-                "confirm_url": f"{settings.BASE_URL}{path}",
-                "LANGUAGE_CODE": request.language,
-            }
-            subject = render_to_string("crm/email/consent_subject.txt", context).strip()
-            text = render_to_string("crm/email/consent_confirm.txt", context)
-            html = render_to_string("crm/email/consent_confirm.html", context)
-        email = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=text,
-            from_email=formataddr((shop.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
-            to=[request.customer.email],
-            headers={"Auto-Submitted": "auto-generated"},
-        )
-        email.attach_alternative(html, "text/html")
         email.send()
     except Exception:
-        logger.exception("Mailing-list confirmation %s not sent", request_id)
-        return False
+        logger.warning("Mailing-list confirmation %s not sent; it will be retried", request_id)
+        raise
     return True

@@ -33,6 +33,14 @@ def cart_get_or_create(*, shop: Shop, token: str | None, account=None) -> Cart:
 def _check_quantity(quantity: int, variant) -> None:
     if quantity < 1:
         raise InvalidInput(_("Choose a quantity of at least 1."), field="quantity")
+    if quantity > 1 and variant.product.kind == Product.Kind.DIGITAL:
+        # A download is the fan's for good: a second copy in one order buys nothing more.
+        raise InvalidInput(
+            _("%(product)s is a download: one is all you need.")
+            % {"product": variant.product.name},
+            field="quantity",
+            code="one_per_order",
+        )
     if quantity > MAX_QUANTITY:
         raise InvalidInput(
             _("At most %(count)s per order.") % {"count": MAX_QUANTITY}, field="quantity"
@@ -54,8 +62,11 @@ def cart_add(
 
     ``variant`` is that variant when the caller has just loaded it with ``variant_get_buyable``.
     ``unit_price`` is what the fan chose to pay for one of a digital product, which may be more
-    than its price, never less (pay what you want, or paying more for a fixed-price release);
-    it replaces the price an earlier add of the same variant chose.
+    than its price, never less (pay what you want, or paying more for a fixed-price release).
+
+    A digital product's line holds one: adding it again replaces the line's price with this
+    add's (``unit_price``, or the variant's price without one) instead of adding another. One
+    that would cost nothing is refused: a free download is had from its page, not bought.
     """
     if cart.shop_id != shop.pk:
         raise NotFound(_("No such cart."))
@@ -65,6 +76,10 @@ def cart_add(
         variant = variant_get_buyable(shop=shop, variant_id=variant_id)
     if unit_price is not None:
         _check_unit_price(unit_price, variant, currency=shop.currency)
+    if variant.product.kind == Product.Kind.DIGITAL:
+        _check_quantity(quantity, variant)
+        if (variant.price if unit_price is None else unit_price) == 0:
+            raise InvalidInput(_("This is free: get it from its page."), field="price", code="free")
     # The read above runs before the transaction: on SQLite the transaction holds the database's
     # one write lock from its start.
     return _add_line(cart=cart, variant=variant, quantity=quantity, unit_price=unit_price)
@@ -82,8 +97,6 @@ def _check_unit_price(unit_price: int, variant: Variant, *, currency: str) -> No
         )
     if unit_price > MAX_AMOUNT_MINOR:
         raise InvalidInput(_("That amount is too large."), field="price")
-    if unit_price == 0:
-        raise InvalidInput(_("This is free: there is nothing to pay."), field="price")
 
 
 @transaction.atomic
@@ -94,12 +107,18 @@ def _add_line(
     # add in one tab and a checkout in another.
     Cart.objects.select_for_update().filter(pk=cart.pk).first()
     line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
-    new_quantity = quantity + (line.quantity if line else 0)
+    digital = variant.product.kind == Product.Kind.DIGITAL
+    if digital:
+        # Adding a download again (a second submit, a new amount) changes its price, not its
+        # quantity: it is bought once.
+        new_quantity = 1
+    else:
+        new_quantity = quantity + (line.quantity if line else 0)
     _check_quantity(new_quantity, variant)
     if line:
         line.quantity = new_quantity
         fields = ["quantity"]
-        if unit_price is not None:
+        if digital:
             line.unit_price = unit_price
             fields.append("unit_price")
         line.save(update_fields=fields)

@@ -129,8 +129,12 @@ def _validate(
         raise error(" ".join(quote.problems), code="cart_changed")
     if quote.needs_shipping:
         try:
+            # Judged on the goods after any discount: a code can bring an order below the
+            # free-shipping threshold.
             quote.zone, quote.shipping = shipping_rate_for(
-                shop=shop, country=clean_address["country_code"], subtotal=quote.subtotal
+                shop=shop,
+                country=clean_address["country_code"],
+                subtotal=quote.discounted_subtotal,
             )
         except InvalidInput as exc:
             # No shipping zone covers the country: the fan fixes it in the address's country.
@@ -233,7 +237,8 @@ def order_place(
 
 
 def _same_lines(cart: Cart, quote: Quote) -> bool:
-    """Return whether the cart still holds the quote's lines at the quote's prices."""
+    """Return whether the cart still holds the quote's lines at the quote's prices (the
+    variant's and the fan's own) and kinds: anything else is validated again."""
     current = list(
         CartLine.objects.filter(cart=cart)
         .order_by("id")
@@ -244,6 +249,7 @@ def _same_lines(cart: Cart, quote: Quote) -> bool:
             "variant__price",
             "unit_price",
             "variant__product__status",
+            "variant__product__kind",
         )
     )
     quoted = [
@@ -254,6 +260,7 @@ def _same_lines(cart: Cart, quote: Quote) -> bool:
             line.variant.price,
             line.unit_price,
             line.variant.product.status,
+            line.variant.product.kind,
         )
         for line in quote.lines
     ]

@@ -6,23 +6,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0002_rewards'),
-        ('shops', '0001_initial'),
+        ("referrals", "0002_rewards"),
+        ("shops", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReferralSettings',
+            name="ReferralSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('window_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name="days a share link's visit counts")),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('shop', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='referral_settings', to='shops.shop')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="days a share link's visit counts",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "shop",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="referral_settings",
+                        to="shops.shop",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('window_days__gte', 1), ('window_days__lte', 365)), name='referralsettings_window_range')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("window_days__gte", 1), ("window_days__lte", 365)),
+                        name="referralsettings_window_range",
+                    )
+                ],
             },
         ),
     ]

@@ -10,6 +10,7 @@ from kinfolk.releases.services.delivery import (
     grants_revoke_for_order,
 )
 from kinfolk.releases.services.gates import (
+    NoLongerFree,
     TooManyEmails,
     email_gate_confirm,
     email_gate_request,
@@ -21,6 +22,7 @@ from kinfolk.releases.services.grants import grant_give
 __all__ = [
     "GrantRevoked",
     "LimitReached",
+    "NoLongerFree",
     "TooManyEmails",
     "download_count_anonymous",
     "download_take",

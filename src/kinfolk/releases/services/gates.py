@@ -19,6 +19,7 @@ from kinfolk.crm.models import Customer
 from kinfolk.crm.services import customer_get_or_create
 from kinfolk.crm.services.consent import consent_request_create
 from kinfolk.releases.models import EmailGate, Grant, Release
+from kinfolk.releases.selectors import release_is_free_now
 from kinfolk.releases.services.grants import grant_give
 from kinfolk.shops.models import Shop
 
@@ -30,6 +31,14 @@ RESENDS_PER_WINDOW = 5
 # An address that never confirms is forgotten after this long (``email_gates_purge``).
 UNCONFIRMED_KEPT = dt.timedelta(days=7)
 EMAIL_MAX_LENGTH = 254
+
+
+class NoLongerFree(Conflict):
+    """The release asked for is no longer free to get (made paid, or taken off sale) since the
+    request: confirming grants nothing."""
+
+    status = 410
+    default_code = "no_longer_free"
 
 
 class TooManyEmails(Conflict):
@@ -55,6 +64,16 @@ def release_is_free_to_get(release: Release, *, price: int) -> bool:
     if release.is_free:
         return True
     return release.pricing == Release.Pricing.PAY_WHAT_YOU_WANT and price == 0
+
+
+def inbox_key(email: str) -> str:
+    """Return the inbox an address delivers to, for counting e-mails sent there: lower-case,
+    without a ``+tag`` ("Fan+1@Example.com" and "fan+2@example.com" are one inbox)."""
+    address = (email or "").strip().lower()
+    if "@" not in address:
+        return address
+    local, domain = address.rsplit("@", 1)
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def email_clean(value: str) -> str:
@@ -162,12 +181,23 @@ def email_gate_confirm(*, shop: Shop, token: str, ip_address: str | None) -> Cla
     gate = (
         EmailGate.objects.select_for_update()
         .select_related("release__product")
+        .prefetch_related("release__product__variants")
         .filter(shop=shop, token=token[:64])
         .first()
     )
     if gate is None:
         raise NotFound(_("This link is not valid any more."))
     release = gate.release
+    if gate.confirmed_at is None and not release_is_free_now(release):
+        # Made paid or taken off sale after the request: the address asked for a free
+        # download that no longer exists. A request confirmed before keeps its grant.
+        raise NoLongerFree(
+            _(
+                "%(release)s is no longer free to download, so this link gives nothing. "
+                "Its page shows how to get it now."
+            )
+            % {"release": release.product.name}
+        )
     customer = customer_get_or_create(shop=shop, email=gate.email)
     grant = grant_give(shop=shop, release=release, customer=customer, source=Grant.Source.FREE)
     first = gate.confirmed_at is None

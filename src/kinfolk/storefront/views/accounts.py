@@ -19,8 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kinfolk.core.errors import InvalidInput, KinfolkError, NotFound
 from kinfolk.orders.selectors import orders_for_account
-from kinfolk.referrals.services import referral_signup_credit
-from kinfolk.referrals.web import first_touches
+from kinfolk.referrals.services import first_touch_from_request, referral_signup_credit
 from kinfolk.releases.selectors import library_for_account
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shop_get_open
@@ -113,7 +112,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         context = {"message": exc.message, "already": exc.code == "already_confirmed"}
         return render(request, "storefront/account/confirm_failed.html", context, status=400)
     login(request, confirmed.user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    _credit_signup(request, confirmed.user)
+    if confirmed.shop is not None:
+        _credit_signup(request, confirmed.user, confirmed.shop)
     request.session.pop("signup_email", None)
     messages.success(request, _("Your address is confirmed. Welcome to Kinfolk!"))
     if confirmed.shop is not None:
@@ -121,13 +121,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("accounts:home")
 
 
-def _credit_signup(request: HttpRequest, user) -> None:
-    """Credit the sign-up to the fans whose share links brought the visitor (their cookies)."""
-    touches = first_touches(request)
-    if not touches:
+def _credit_signup(request: HttpRequest, user, shop: Shop) -> None:
+    """Credit the sign-up to the fan whose share link brought the visitor to ``shop``, the shop
+    the sign-up started from (its first-touch cookie); other shops' cookies are left unread."""
+    touch = first_touch_from_request(request, shop=shop)
+    if touch is None:
         return
     try:
-        referral_signup_credit(account=user, touches=touches)
+        referral_signup_credit(shop=shop, account=user, touch=touch)
     except KinfolkError:
         # The account is confirmed either way; a credit refused is no reason to fail here.
         logger.warning("sign-up of account %s not credited", user.pk, exc_info=True)

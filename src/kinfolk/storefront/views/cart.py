@@ -113,7 +113,8 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
         except NotFound as exc:
             errors["variant"] = exc.message
         except InvalidInput as exc:
-            errors["variant" if exc.field == "variant" else "quantity"] = exc.message
+            field = exc.field if exc.field in {"variant", "price"} else "quantity"
+            errors[field] = exc.message
         else:
             remember_count(request, shop_obj, cart_count(shop=shop_obj, token=cart.token))
 

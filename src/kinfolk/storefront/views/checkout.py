@@ -210,6 +210,10 @@ def _context(
     remember_count(request, shop, quote.count)
     spec = address_spec(values["country_code"])
     drop = _hold_context(request, shop, quote)
+    if quote.problems and not top_error:
+        # Shown before the fan confirms (a price changed, an item sold out), with the way to
+        # the cart where it is put right.
+        top_error, cart_link = " ".join(quote.problems), True
     if drop["hold_problem"] and not top_error:
         top_error = drop["hold_problem"]
         cart_link = cart_link or drop["hold_cart_link"]

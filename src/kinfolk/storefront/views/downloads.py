@@ -8,8 +8,16 @@ lies outside the file); several ranges get the whole file, which HTTP allows.
 
 Counting: a download counts against the grant's allowance on a full GET and on a range that
 starts at byte 0 (a player or download manager starting over). A range starting later is the
-rest of a download already counted (a resume, or a player seeking), so it does not count; a
-HEAD never counts and sends no body.
+rest of a download only when this grant's download of the file was counted within the last hour
+(``RESUME_WINDOW``; every link works at least that long): it then streams without counting.
+Otherwise it counts like a new download, so a range cannot get round the limit. A HEAD never
+counts and sends no body.
+
+Downloads through an open link (a release free to get without a gate) take no allowance; each
+visitor's IP address counts once per file and hour in the shop's figures, so reloading a link
+cannot inflate them (a repeat still streams). The count is kept in the rate-limit cache
+(``RATELIMIT_USE_CACHE``): shared by every worker with Redis, or with a cache every process can
+reach; an in-memory cache counts per process.
 """
 
 from __future__ import annotations
@@ -25,12 +33,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from kinfolk.core import clock
 from kinfolk.core.errors import KinfolkError, NotFound
 from kinfolk.referrals.services import referral_credit
 from kinfolk.referrals.web import referral_kwargs
 from kinfolk.releases.links import LinkExpired, LinkInvalid, download_token_read
 from kinfolk.releases.models import ReleaseFile
 from kinfolk.releases.selectors import (
+    download_is_resume,
     download_target_get,
     grant_get,
     grant_links,
@@ -52,6 +62,8 @@ _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 FRESH_LINKS_RATE = "1/m"
 FRESH_LINKS_DAILY = "5/d"
 TOKEN_MAX = 300
+# Downloads through an open link counted per visitor's IP address and file.
+OPEN_DOWNLOAD_RATE = "1/h"
 
 
 class BadRange(Exception):
@@ -197,7 +209,14 @@ def release_download(request: HttpRequest, shop: str, token: str) -> HttpRespons
         return range_not_satisfiable(file.size)
     if grant is not None and grant.revoked_at is not None:
         return problem_page(request, shop_obj, "revoked", status=410, grant=grant)
-    counts = request.method == "GET" and (byte_range is None or byte_range.start == 0)
+    if request.method != "GET":
+        counts = False
+    elif grant is None:
+        counts = not _open_download_seen(request, file)
+    elif byte_range is None or byte_range.start == 0:
+        counts = True
+    else:
+        counts = not download_is_resume(shop=shop_obj, grant=grant, file=file, now=clock.now())
     if grant is None and counts:
         download_count_anonymous(shop=shop_obj, file=file)
     elif grant is not None and counts:
@@ -216,6 +235,18 @@ def release_download(request: HttpRequest, shop: str, token: str) -> HttpRespons
                 **referral_kwargs(request, shop=shop_obj),
             )
     return stream_file(request, file, attachment=True, byte_range=byte_range)
+
+
+def _open_download_seen(request: HttpRequest, file: ReleaseFile) -> bool:
+    """Note a download of ``file`` through an open link by this visitor's IP address; return
+    whether one was noted within the hour already (it is then not counted again)."""
+    return is_ratelimited(
+        request,
+        group=f"releases.open.{file.pk}",
+        key="ip",
+        rate=OPEN_DOWNLOAD_RATE,
+        increment=True,
+    )
 
 
 def _expired(request: HttpRequest, shop: Shop, grant_id: int, token: str) -> HttpResponse:

@@ -20,7 +20,13 @@ from kinfolk.gallery.delivery import upload_file_response
 from kinfolk.gallery.inspection import max_image_bytes, max_video_bytes
 from kinfolk.gallery.models import FanUpload
 from kinfolk.gallery.selectors import upload_get_public, uploads_approved
-from kinfolk.gallery.services import CAPTION_LENGTH, CREDIT_LENGTH, default_credit, upload_submit
+from kinfolk.gallery.services import (
+    CAPTION_LENGTH,
+    CREDIT_LENGTH,
+    QUOTA_CODES,
+    default_credit,
+    upload_submit,
+)
 from kinfolk.referrals.models import ShareLink
 from kinfolk.referrals.services import share_link_get_or_create
 from kinfolk.shops.models import Shop
@@ -166,6 +172,9 @@ def gallery_upload(request: HttpRequest, shop: str) -> HttpResponse:
         except KinfolkError as exc:
             for field, message in (exc.errors or {None: exc.message}).items():
                 form.add_error(field if field in form.fields else None, message)
+            if exc.code in QUOTA_CODES:
+                context = _upload_context(request, shop_obj, form)
+                return render(request, "storefront/gallery_upload.html", context, status=429)
         else:
             messages.success(
                 request,

@@ -27,11 +27,13 @@ from kinfolk.releases.selectors import (
     open_links,
     preview_file_get,
     release_get_for_page,
+    release_is_free_now,
     release_playable,
     release_price,
 )
 from kinfolk.releases.services import email_gate_confirm, email_gate_request, free_claim
-from kinfolk.releases.services.gates import release_is_free_to_get
+from kinfolk.releases.services.gates import NoLongerFree, release_is_free_to_get
+from kinfolk.releases.web import gate_count, gate_full, gate_limits
 from kinfolk.shops.models import Shop
 from kinfolk.storefront.cart_session import cart_token, forget_count, remember_cart
 from kinfolk.storefront.views.downloads import (
@@ -194,6 +196,20 @@ def _get_free(request: HttpRequest, shop: Shop, release: Release) -> HttpRespons
     typed = request.POST.get("email", "")[:TYPED_MAX]
     wants = request.POST.get("marketing") == "1"
     values = {"email": typed, "marketing": wants, "amount": request.POST.get("amount", "")[:40]}
+    limits = gate_limits(request, typed)
+    busy = gate_full(request, limits)
+    if busy:
+        response = render_release(
+            request,
+            shop,
+            release,
+            status=429,
+            values=values,
+            errors={"email": busy},
+            show_gate=True,
+        )
+        response["Retry-After"] = "3600"
+        return response
     try:
         gate = email_gate_request(
             shop=shop,
@@ -216,6 +232,7 @@ def _get_free(request: HttpRequest, shop: Shop, release: Release) -> HttpRespons
             errors=errors,
             show_gate=True,
         )
+    gate_count(request, limits)
     context = shop_context(request, shop)
     context.update(release=release, product=release.product, email=gate.email)
     return render(request, "storefront/release_sent.html", context)
@@ -251,6 +268,8 @@ def release_confirm(request: HttpRequest, shop: str, token: str) -> HttpResponse
     gate = gate_get(shop=shop_obj, token=token)
     if gate is None:
         return _unknown_gate(request, shop_obj)
+    if gate.confirmed_at is None and not release_is_free_now(gate.release):
+        return _no_longer_free(request, shop_obj, gate.release)
     if request.method == "GET":
         context = shop_context(request, shop_obj)
         context.update(gate=gate, release=gate.release, product=gate.release.product)
@@ -259,6 +278,8 @@ def release_confirm(request: HttpRequest, shop: str, token: str) -> HttpResponse
         claim = email_gate_confirm(shop=shop_obj, token=token, ip_address=client_ip(request))
     except NotFound:
         return _unknown_gate(request, shop_obj)
+    except NoLongerFree:
+        return _no_longer_free(request, shop_obj, gate.release)
     referral_credit(
         shop=shop_obj,
         customer=claim.customer,
@@ -275,6 +296,23 @@ def release_confirm(request: HttpRequest, shop: str, token: str) -> HttpResponse
         grant=claim.grant,
         consent_asked=claim.first and gate.wants_marketing,
     )
+
+
+def _no_longer_free(request: HttpRequest, shop: Shop, release: Release) -> HttpResponse:
+    """A confirmation link of a release made paid or taken off sale since: say so, grant
+    nothing, and point to its page while it is on sale."""
+    product = release.product
+    context = shop_context(request, shop)
+    context.update(
+        kind="no_longer_free",
+        product=product,
+        release_url=(
+            reverse("storefront:release", args=[shop.slug, product.slug])
+            if product.status == product.Status.ACTIVE
+            else ""
+        ),
+    )
+    return render(request, "storefront/download_problem.html", context, status=410)
 
 
 def _unknown_gate(request: HttpRequest, shop: Shop) -> HttpResponse:
