@@ -19,6 +19,7 @@ from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.core import clock
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.demo.catalogue import DEMO_PASSWORD
+from kinfolk.drops.models import Copy, Edition
 from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
 from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
 from kinfolk.referrals.models import Referral, RewardRule, ShareLink, ShareVisit
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.django_db
 SMALL = {"fans": 60, "orders": 300, "seed": 11}
 ALL_MODELS = (
     User,
+    Edition,
+    Copy,
     Shop,
     Membership,
     ShippingZone,
@@ -96,8 +99,10 @@ def test_demo_builds_a_band_and_a_drone_shop_with_every_kind_of_product():
             free = Release.objects.filter(product=product, pricing="free").exists()
             for variant in product.variants.all():
                 assert variant.price > 0 or free
-                # Physical goods count their stock; downloads and commissions never run out.
-                assert (variant.stock is not None) == (product.kind == "physical")
+                # Physical goods count their stock (a numbered edition's copies are its
+                # stock); downloads and commissions never run out.
+                edition = Edition.objects.filter(product=product).exists()
+                assert (variant.stock is not None or edition) == (product.kind == "physical")
     assert set(
         Variant.objects.filter(product__slug="static-moon-tee").values_list("name", flat=True)
     ) == {"S", "M", "L", "XL"}
@@ -251,3 +256,24 @@ def test_the_band_gives_releases_away_and_fans_spread_them():
     assert Download.objects.filter(shop=band).count() >= 50  # 60 fans in this small run
     assert ShareVisit.objects.filter(shop=band).values("channel").distinct().count() >= 3
     assert Referral.objects.filter(shop=band).exists()
+
+
+def test_the_band_opens_a_numbered_drop_a_visitor_can_reserve_from(client):
+    """Given the demo, the band's deluxe box is an open edition of 2,000 numbered copies, all
+    free, one per fan; its drop page opens, and a visitor's reserve holds copy No. 1."""
+    run_demo()
+    band = Shop.objects.get(slug="moonlit-static")
+    edition = Edition.objects.get(shop=band)
+    assert (edition.size, edition.per_fan_limit) == (2000, 1)
+    assert edition.copies.filter(state="free").count() == 2000
+    assert edition.product.images.exists() and edition.product.description
+
+    page = client.get(f"/moonlit-static/drops/{edition.product.slug}/")
+    reserved = client.post(
+        f"/moonlit-static/drops/{edition.product.slug}/reserve/",
+        {"email": "visitor@example.com"},
+    )
+
+    assert page.status_code == 200
+    assert reserved.status_code == 303
+    assert edition.copies.get(state="held").number == 1

@@ -19,6 +19,7 @@ from kinfolk.core import clock
 from kinfolk.crm.services import rfm_recompute, stages_recompute
 from kinfolk.crm.services.value import shop_value_refresh
 from kinfolk.demo.catalogue import SHOPS
+from kinfolk.demo.drops import drops_build
 from kinfolk.demo.history import history_build, history_exists
 from kinfolk.demo.logins import logins_text
 from kinfolk.demo.releases import releases_build
@@ -95,6 +96,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Made the band's releases with %(downloads)d downloads.")
                 % {"downloads": downloads}
+            )
+        edition = drops_build(shops=shops, now=clock.now())
+        if edition is not None:
+            self.stdout.write(
+                _("Opened the band's drop: %(size)d numbered copies of %(name)s.")
+                % {"size": edition.size, "name": edition.product.name}
             )
         text = logins_text(shops=shops, logins=logins)
         path = Path(settings.DATA_DIR) / LOGINS_FILE
