@@ -35,6 +35,8 @@ class Interaction(models.Model):
         POST = "post", _("Posted")
         REPLY = "reply", _("Replied")
         DATES_GIVEN = "dates_given", _("Gave important dates")
+        DROP_RESERVED = "drop_reserved", _("Reserved a numbered copy")
+        WAITLIST_JOINED = "waitlist_joined", _("Joined a drop's waitlist")
 
     class Source(models.TextChoices):
         STOREFRONT = "storefront", _("Storefront")

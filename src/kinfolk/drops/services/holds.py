@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
+from kinfolk.crm.models import Interaction
+from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.drops.models import Copy, Edition, Hold, WaitlistEntry, new_verification_code
 from kinfolk.drops.selectors import copies_bought, may_buy_early
 from kinfolk.orders.models import Order
@@ -212,7 +214,23 @@ def _hold_take(
     copy = _claim(edition, now, state=Copy.State.HELD, hold=hold, held_until=hold.expires_at)
     if copy is None:
         raise SoldOut(_("Sold out: every copy is sold or held."))
+    _on_timeline(shop, edition, email=email, account=account, now=now, hold=hold)
     return HoldOutcome(hold=hold, created=True)
+
+
+def _on_timeline(shop: Shop, edition: Edition, *, email: str, account, now, hold: Hold) -> None:
+    """Put the reservation on the fan's timeline in the shop (their record made on first contact)."""
+    customer = customer_get_or_create(shop=shop, email=email, account=account)
+    interaction_record(
+        shop=shop,
+        customer=customer,
+        kind=Interaction.Kind.DROP_RESERVED,
+        source=Interaction.Source.STOREFRONT,
+        occurred_at=now,
+        subject_type="edition",
+        subject_id=edition.pk,
+        data={"source": hold.source, "expires_at": hold.expires_at.isoformat()},
+    )
 
 
 def _locked_hold(shop: Shop, token: str) -> Hold:

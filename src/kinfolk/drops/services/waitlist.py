@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput, KinfolkError, NotFound
+from kinfolk.crm.models import Interaction
+from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.drops.models import Edition, Hold, WaitlistEntry
 from kinfolk.drops.services.holds import SoldOut, hold_take
 from kinfolk.shops.models import Shop
@@ -39,10 +41,25 @@ def waitlist_join(
         email=email,
         defaults={"shop": shop, "account": account, "joined_at": now, "language": language},
     )
-    if not created and entry.status in {WaitlistEntry.Status.LEFT, WaitlistEntry.Status.PASSED}:
+    rejoined = not created and entry.status in {
+        WaitlistEntry.Status.LEFT,
+        WaitlistEntry.Status.PASSED,
+    }
+    if rejoined:
         entry.status, entry.joined_at, entry.offer = WaitlistEntry.Status.WAITING, now, None
         entry.language = language
         entry.save(update_fields=["status", "joined_at", "offer", "language"])
+    if created or rejoined:
+        customer = customer_get_or_create(shop=shop, email=email, account=account)
+        interaction_record(
+            shop=shop,
+            customer=customer,
+            kind=Interaction.Kind.WAITLIST_JOINED,
+            source=Interaction.Source.STOREFRONT,
+            occurred_at=now,
+            subject_type="edition",
+            subject_id=edition.pk,
+        )
     return entry
 
 
