@@ -22,11 +22,8 @@ reach; an in-memory cache counts per process.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +32,13 @@ from django_ratelimit.core import is_ratelimited
 
 from kinfolk.core import clock
 from kinfolk.core.errors import KinfolkError, NotFound
+from kinfolk.core.files import (
+    BadRange,
+    ByteRange,
+    file_response,
+    parse_range,
+    range_not_satisfiable,
+)
 from kinfolk.referrals.services import referral_credit
 from kinfolk.referrals.web import referral_kwargs
 from kinfolk.releases.links import LinkExpired, LinkInvalid, download_token_read
@@ -57,7 +61,6 @@ from kinfolk.releases.services import (
 from kinfolk.shops.models import Shop
 from kinfolk.storefront.views.shop_request import open_shop_or_404, shop_context
 
-_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 # "Send me a fresh link" per grant: a fan who lost the e-mail gets one, nobody gets a stream.
 FRESH_LINKS_RATE = "1/m"
 FRESH_LINKS_DAILY = "5/d"
@@ -66,112 +69,22 @@ TOKEN_MAX = 300
 OPEN_DOWNLOAD_RATE = "1/h"
 
 
-class BadRange(Exception):
-    """The Range header names bytes outside the file (answered with 416)."""
-
-
-@dataclass(frozen=True)
-class ByteRange:
-    start: int
-    end: int  # inclusive
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
-
-
-def parse_range(header: str, size: int) -> ByteRange | None:
-    """Return the single byte range ``header`` asks for in a file of ``size`` bytes; None for
-    the whole file (no header, several ranges, another unit); raise BadRange when unsatisfiable.
-    """
-    header = (header or "").strip().replace(" ", "")
-    if not header:
-        return None
-    match = _RANGE.match(header)
-    if match is None:
-        if header.startswith("bytes=") and "," not in header:
-            raise BadRange()
-        return None
-    first, last = match.groups()
-    if not first and not last:
-        raise BadRange()
-    if not first:  # the last N bytes
-        length = int(last)
-        if length == 0 or size == 0:
-            raise BadRange()
-        return ByteRange(max(0, size - length), size - 1)
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
-        raise BadRange()
-    return ByteRange(start, end)
-
-
-class _Slice:
-    """A read-only view of ``length`` bytes of an open file from its current position."""
-
-    def __init__(self, file, length: int):
-        self._file, self._left = file, length
-
-    def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        size = self._left if size is None or size < 0 else min(size, self._left)
-        data = self._file.read(size)
-        self._left -= len(data)
-        return data
-
-    def close(self) -> None:
-        self._file.close()
-
-
 def stream_file(
-    request: HttpRequest,
-    file: ReleaseFile,
-    *,
-    attachment: bool,
-    byte_range: ByteRange | None,
+    request: HttpRequest, file: ReleaseFile, *, attachment: bool, byte_range: ByteRange | None
 ) -> HttpResponse:
-    """Return the file (or its byte range) as a streamed response; HEAD gets the headers only."""
-    size = file.size
-    if request.method == "HEAD":
-        response = HttpResponse(content_type=file.content_type or "application/octet-stream")
-        response["Content-Length"] = str(byte_range.length if byte_range else size)
-    else:
-        handle = file.file.storage.open(file.file.name, "rb")
-        body = handle
-        if byte_range is not None:
-            handle.seek(byte_range.start)
-            if byte_range.end < size - 1:
-                # A bounded range cannot go to sendfile, which sends to the end of the file.
-                body = _Slice(handle, byte_range.length)
-        response = FileResponse(
-            body,
-            as_attachment=attachment,
-            filename=file.name,
-            content_type=file.content_type or "application/octet-stream",
-        )
-        response["Content-Length"] = str(byte_range.length if byte_range else size)
-    if byte_range is not None:
-        response.status_code = 206
-        response["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
-    if attachment and "Content-Disposition" not in response:
-        response["Content-Disposition"] = _disposition(file.name)
-    response["Accept-Ranges"] = "bytes"
+    """Return a release file (or its byte range): a download, or a preview for the page's
+    player, which the browser may keep for an hour."""
+    response = file_response(
+        request,
+        storage=file.file.storage,
+        name=file.file.name,
+        size=file.size,
+        content_type=file.content_type,
+        filename=file.name,
+        attachment=attachment,
+        byte_range=byte_range,
+    )
     response["Cache-Control"] = "private, no-store" if attachment else "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _disposition(name: str) -> str:
-    from django.utils.http import content_disposition_header
-
-    return content_disposition_header(True, name)
-
-
-def range_not_satisfiable(size: int) -> HttpResponse:
-    response = HttpResponse(status=416)
-    response["Content-Range"] = f"bytes */{size}"
     return response
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kinfolk.core.errors import InvalidInput, KinfolkError, NotFound
+from kinfolk.core.files import BadRange, parse_range, range_not_satisfiable
 from kinfolk.core.money import Money
 from kinfolk.orders.services.cart import cart_add, cart_get_or_create
 from kinfolk.referrals.services import referral_code_from_request, referral_credit
@@ -36,12 +37,7 @@ from kinfolk.releases.services.gates import NoLongerFree, release_is_free_to_get
 from kinfolk.releases.web import gate_count, gate_full, gate_limits
 from kinfolk.shops.models import Shop
 from kinfolk.storefront.cart_session import cart_token, forget_count, remember_cart
-from kinfolk.storefront.views.downloads import (
-    BadRange,
-    parse_range,
-    range_not_satisfiable,
-    stream_file,
-)
+from kinfolk.storefront.views.downloads import stream_file
 from kinfolk.storefront.views.shop_request import open_shop_or_404, see_other, shop_context
 
 TYPED_MAX = 254
