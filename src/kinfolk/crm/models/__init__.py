@@ -24,6 +24,7 @@ from kinfolk.crm.models.customers import (
 from kinfolk.crm.models.imports import ImportRun
 from kinfolk.crm.models.scores import CustomerScore, Segment, ValueModelFit
 from kinfolk.crm.models.segments import SavedSegment
+from kinfolk.crm.models.share import ShareSnapshot
 from kinfolk.crm.models.stages import StageChange, StageRules
 from kinfolk.crm.models.timeline import Interaction
 
@@ -41,6 +42,7 @@ __all__ = [
     "Interaction",
     "SavedSegment",
     "Segment",
+    "ShareSnapshot",
     "Stage",
     "StageChange",
     "StageRules",

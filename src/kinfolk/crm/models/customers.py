@@ -216,6 +216,10 @@ class Erasure(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # What was removed, per kind of row, e.g. {"orders": 3, "interactions": 40}; no personal data.
     summary = models.JSONField(default=dict, blank=True)
+    # A one-way digest of the erased address (salted per shop), so that a later import of old
+    # history recognises the person and leaves them out instead of bringing them back. The
+    # address itself cannot be read back from it.
+    email_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
