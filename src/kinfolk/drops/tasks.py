@@ -15,6 +15,40 @@ def send_drop_email(kind: str, key: str) -> bool:
     return drop_email_send(kind=kind, key=key)
 
 
+@db_task(retries=3, retry_delay=10)
+def record_on_timeline(
+    *,
+    shop_id: int,
+    edition_id: int,
+    email: str,
+    account_id: int | None,
+    kind: str,
+    occurred_at: str,
+    data: dict,
+) -> bool:
+    """Put a reservation or a waitlist place on the fan's timeline (see ``drops.timeline``)."""
+    import datetime as dt
+
+    from kinfolk.accounts.models import User
+    from kinfolk.drops.timeline import timeline_note
+    from kinfolk.shops.models import Shop
+
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None:
+        return False
+    account = User.objects.filter(pk=account_id).first() if account_id else None
+    timeline_note(
+        shop=shop,
+        edition_id=edition_id,
+        email=email,
+        account=account,
+        kind=kind,
+        occurred_at=dt.datetime.fromisoformat(occurred_at),
+        data=data,
+    )
+    return True
+
+
 @db_task(retries=5, retry_delay=30)
 def refund_unfilled_order(order_id: int) -> bool:
     """Refund a paid order that found every copy gone, and tell the fan (once)."""

@@ -27,9 +27,9 @@ from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
 from kinfolk.crm.models import Interaction
-from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.drops.models import Copy, Edition, Hold, WaitlistEntry, new_verification_code
 from kinfolk.drops.selectors import copies_bought, may_buy_early
+from kinfolk.drops.timeline import timeline_note_after_commit
 from kinfolk.orders.models import Order
 from kinfolk.shops.models import Shop
 
@@ -219,16 +219,14 @@ def _hold_take(
 
 
 def _on_timeline(shop: Shop, edition: Edition, *, email: str, account, now, hold: Hold) -> None:
-    """Put the reservation on the fan's timeline in the shop (their record made on first contact)."""
-    customer = customer_get_or_create(shop=shop, email=email, account=account)
-    interaction_record(
+    """Put the reservation on the fan's timeline in the shop once it commits (by the worker)."""
+    timeline_note_after_commit(
         shop=shop,
-        customer=customer,
+        edition_id=edition.pk,
+        email=email,
+        account=account,
         kind=Interaction.Kind.DROP_RESERVED,
-        source=Interaction.Source.STOREFRONT,
         occurred_at=now,
-        subject_type="edition",
-        subject_id=edition.pk,
         data={"source": hold.source, "expires_at": hold.expires_at.isoformat()},
     )
 

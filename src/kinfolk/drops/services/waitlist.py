@@ -11,9 +11,9 @@ from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput, KinfolkError, NotFound
 from kinfolk.crm.models import Interaction
-from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.drops.models import Edition, Hold, WaitlistEntry
 from kinfolk.drops.services.holds import SoldOut, hold_take
+from kinfolk.drops.timeline import timeline_note_after_commit
 from kinfolk.shops.models import Shop
 
 
@@ -50,15 +50,13 @@ def waitlist_join(
         entry.language = language
         entry.save(update_fields=["status", "joined_at", "offer", "language"])
     if created or rejoined:
-        customer = customer_get_or_create(shop=shop, email=email, account=account)
-        interaction_record(
+        timeline_note_after_commit(
             shop=shop,
-            customer=customer,
+            edition_id=edition.pk,
+            email=email,
+            account=account,
             kind=Interaction.Kind.WAITLIST_JOINED,
-            source=Interaction.Source.STOREFRONT,
             occurred_at=now,
-            subject_type="edition",
-            subject_id=edition.pk,
         )
     return entry
 
