@@ -109,3 +109,25 @@ def test_a_mapping_for_a_shopify_file_is_a_usage_error(usd_shop):
             str(FILES / "shopify_orders.csv"),
         )
     assert stop.value.code == 2
+
+
+def test_a_generic_csv_maps_its_status_and_refunded_columns(usd_shop, capsys, tmp_path):
+    """Given --map status=... and refunded=..., then a refunded order is imported as refunded."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Order,E-mail,Date,Amount,State,Back\n"
+        "R-1,ada@example.com,2024-04-01,40.00,refunded,40.00\n"
+        "R-2,ada@example.com,2024-04-02,25.00,paid,\n"
+    )
+    status = _run(
+        "--shop",
+        "vinyl-club",
+        "--format",
+        "generic",
+        str(path),
+        *("--map", "email=E-mail", "--map", "date=Date", "--map", "total=Amount"),
+        *("--map", "order_id=Order", "--map", "status=State", "--map", "refunded=Back"),
+    )
+    assert status == 0 and "Imported: 2 records." in capsys.readouterr().out
+    kinds = set(Interaction.objects.filter(subject_id="R-1").values_list("kind", flat=True))
+    assert kinds == {Interaction.Kind.ORDER_PLACED, Interaction.Kind.ORDER_REFUNDED}

@@ -1,21 +1,29 @@
 """Customer share: what each fan owns of the catalogue, the shop's distribution, category reach
-and cross-sell gaps, on a small shop whose figures are worked out by hand."""
+and cross-sell gaps, on a small shop whose figures are worked out by hand; and the stored model,
+which must answer exactly as the model built from every order."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kinfolk.core import clock
 from kinfolk.core.errors import NotFound
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.selectors.share import customer_share_for, paid_orders, shop_share_for
 from kinfolk.crm.services import customer_get_or_create, interaction_record
+from kinfolk.crm.services.share import share_snapshot_refresh
 from kinfolk.crm.share import (
     CatalogueProduct,
+    StoredModel,
     co_purchases,
     customer_share,
+    customer_share_without_model,
+    model_data,
     paid_order,
     shop_share,
 )
@@ -226,6 +234,126 @@ def test_a_shop_without_sales_and_a_shop_with_one_buyer():
     assert customer_share(co=co, orders=one).gaps == []
 
 
+# --- The stored model --------------------------------------------------------------------------
+
+
+def stored(co, orders_counted=0, orders_without_items=0):
+    """Return the model as a page reads it back: through its JSON document."""
+    figures = shop_share(
+        co=co, orders_counted=orders_counted, orders_without_items=orders_without_items
+    )
+    return StoredModel(json.loads(json.dumps(model_data(co, figures))))
+
+
+def test_the_stored_model_answers_every_fan_and_the_shop_as_the_whole_model_does(co):
+    """Given the six hand-built fans, when the model goes through its JSON document, then each
+    fan's whole share (products, categories, share, gaps) and the shop's whole figures are equal
+    to those of the model built from every order."""
+    model = stored(co, orders_counted=8, orders_without_items=3)
+    for fan in range(1, 7):
+        assert model.customer_share(catalogue=CATALOGUE, orders=mine(fan)) == customer_share(
+            co=co, orders=mine(fan)
+        )
+    assert model.shop_share(orders_counted=8, orders_without_items=3) == shop_share(
+        co=co, orders_counted=8, orders_without_items=3
+    )
+
+
+def test_the_stored_model_keeps_only_pairs_that_count_and_deleted_products_names(co):
+    """Given the hand-built fans, then the document keeps the pairs two or more fans bought
+    (album with shirt, shirt with poster; album with poster only once), each product's buyers and the single's
+    latest name, and a document of another layout is refused."""
+    data = model_data(co, shop_share(co=co, orders_counted=8))
+    pairs = sorted(zip(data["pairs"]["a"], data["pairs"]["b"], data["pairs"]["both"]))
+    assert pairs == [(ALBUM, SHIRT, 2), (SHIRT, POSTER, 2)]
+    assert {int(pid): p["buyers"] for pid, p in data["products"].items()} == {
+        ALBUM: 4,
+        SHIRT: 3,
+        POSTER: 2,
+        OLD_EP: 1,
+        LOST: 1,
+    }
+    assert data["products"][str(LOST)]["name"] == "Lost single"
+    assert [row[0] for row in data["catalogue"]] == [ALBUM, SHIRT, POSTER, OLD_EP]
+    with pytest.raises(ValueError):
+        StoredModel({**data, "version": 0})
+
+
+def test_a_fan_is_measured_against_the_catalogue_as_it_is_now():
+    """Given a model computed while the poster was on sale, when the poster is archived and a
+    new product goes on sale, then a fan's share counts 2 products on sale, and the poster is
+    no longer suggested, though the model's counts still pair it with the shirt."""
+    model = stored(co_purchases(hand_built_orders(), CATALOGUE))
+    now = [
+        CatalogueProduct(ALBUM, "Album", "Music", active=True),
+        CatalogueProduct(SHIRT, "Tour shirt", "Apparel", active=True),
+        CatalogueProduct(POSTER, "Poster", "Posters", active=False),
+        CatalogueProduct(OLD_EP, "Old EP", "Music", active=False),
+        CatalogueProduct(5, "Tote bag", "Apparel", active=True),
+    ]
+    share = model.customer_share(catalogue=now, orders=mine(1))
+    assert (share.active_owned, share.active_total) == (2, 3)
+    assert share.gaps == []
+    reference = customer_share(co=co_purchases(hand_built_orders(), now), orders=mine(1))
+    assert share == reference
+
+
+def test_without_a_model_a_fan_still_sees_their_own_share_but_no_gaps():
+    """Given no model yet, then a fan's products, categories and share are theirs, and there is
+    no gap to suggest."""
+    share = customer_share_without_model(catalogue=CATALOGUE, orders=mine(1))
+    reference = customer_share(co=co_purchases(hand_built_orders(), CATALOGUE), orders=mine(1))
+    assert share.gaps == []
+    assert (share.products, share.categories, share.active_owned, share.active_total) == (
+        reference.products,
+        reference.categories,
+        reference.active_owned,
+        reference.active_total,
+    )
+
+
+PRODUCT_IDS = [1, 2, 3, 4, 5, 6, 7, 50, 51]  # 50 and 51 are not in the catalogue (deleted)
+
+
+@st.composite
+def shops(draw):
+    """Draw a catalogue (some products not on sale) and up to 60 fans' orders of 1–4 items,
+    each order at its own moment."""
+    catalogue = [
+        CatalogueProduct(pid, f"P{pid}", draw(st.sampled_from(["", "A", "B"])), draw(st.booleans()))
+        for pid in PRODUCT_IDS[:7]
+    ]
+    orders = []
+    fans = draw(st.integers(1, 60))
+    for n in range(draw(st.integers(0, 120))):
+        items = draw(st.lists(st.sampled_from(PRODUCT_IDS), min_size=1, max_size=4))
+        orders.append(
+            order(
+                draw(st.integers(1, fans)),
+                T1 + dt.timedelta(minutes=n),
+                *[item(pid, draw(st.integers(1, 3)), f"Q{pid}-{n}", "Gone") for pid in items],
+            )
+        )
+    return catalogue, orders
+
+
+@given(shops())
+def test_on_any_shop_the_stored_model_answers_as_the_whole_model(shop):
+    """Given any shop, when its model goes through its JSON document, then every fan's share and
+    the shop's figures, with all their gaps, equal those of the model built from every order."""
+    catalogue, orders = shop
+    co = co_purchases(orders, catalogue)
+    model = stored(co, orders_counted=len(orders))
+    for fan in {o.customer_id for o in orders}:
+        theirs = [o for o in orders if o.customer_id == fan]
+        assert model.customer_share(
+            catalogue=catalogue, orders=theirs, gap_limit=20
+        ) == customer_share(co=co, orders=theirs, gap_limit=20)
+    assert model.shop_share(orders_counted=len(orders), gap_limit=100) == shop_share(
+        co=co, orders_counted=len(orders), gap_limit=100
+    )
+
+
 # --- Reading the timeline ------------------------------------------------------------------
 
 
@@ -260,8 +388,9 @@ def _refunded(shop, customer, at, number):
 @pytest.mark.django_db
 def test_only_the_shops_own_standing_orders_with_items_count(make_shop):
     """Given shop A with a paid order, a refunded one and one without items, and shop B whose
-    fan bought the same product ids, when shop A's share is read, then only A's standing order
-    with items counts, the one without items is reported, and B's fan is nowhere."""
+    fan bought the same product ids, when shop A's model is computed and read, then only A's
+    standing order with items counts, the one without items is reported, and B's fan is
+    nowhere."""
     shop_a, shop_b = make_shop(), make_shop()
     with clock.frozen(START):
         fan_a = customer_get_or_create(shop=shop_a, email="a@example.com")
@@ -273,17 +402,21 @@ def test_only_the_shops_own_standing_orders_with_items_count(make_shop):
     _paid(shop_b, fan_b, T1, "B1", [item(ALBUM), item(SHIRT), item(POSTER)])
     with clock.frozen(T2 + days(1)):
         orders = paid_orders(shop=shop_a)
-        share = shop_share_for(shop=shop_a, catalogue=CATALOGUE)
-        mine_ = customer_share_for(shop=shop_a, customer=fan_a, catalogue=CATALOGUE)
+        snapshot = share_snapshot_refresh(shop=shop_a, catalogue=CATALOGUE)
+        share = shop_share_for(shop=shop_a, snapshot=snapshot).share
+        mine_ = customer_share_for(
+            shop=shop_a, customer=fan_a, catalogue=CATALOGUE, snapshot=snapshot
+        ).share
     assert [(o.customer_id, [i.product_id for i in o.items]) for o in orders.counted] == [
         (fan_a.pk, [ALBUM])
     ]
     assert orders.without_items == {fan_a.pk: 1}
+    assert (snapshot.orders_counted, snapshot.orders_without_items) == (1, 1)
     assert (share.buyers, share.orders_counted, share.orders_without_items) == (1, 1, 1)
     assert [p.product.name for p in mine_.products] == ["Album"]
     assert mine_.orders_without_items == 1
     with pytest.raises(NotFound):
-        customer_share_for(shop=shop_a, customer=fan_b, catalogue=CATALOGUE)
+        customer_share_for(shop=shop_a, customer=fan_b, catalogue=CATALOGUE, snapshot=snapshot)
 
 
 @pytest.mark.django_db

@@ -11,10 +11,13 @@ an ``EXISTS`` on one customer's rows, so no criterion multiplies rows.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 
@@ -27,6 +30,16 @@ MAX_QUERY_LENGTH = 100
 MAX_IDS = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+# Texts this long are found anywhere in an address or a name; shorter ones at the start.
+TRIGRAM = 3
+# The search index of the customers' addresses and names (migration 0010): an FTS5 table on
+# SQLite, a table of upper-cased text with trigram indexes on PostgreSQL.
+SEARCH_TABLE = "crm_customer_search"
+# Below this many candidates SQLite reads a search's page from them alone (search_condition).
+FEW_MATCHES = 5000
+# What no text column holds and a database refuses as a parameter: NUL and lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -93,11 +106,10 @@ class SegmentFilter:
 
     def apply(self, queryset: QuerySet[Customer], shop: Shop) -> QuerySet[Customer]:
         """Return ``queryset`` narrowed to the shop's customers that meet every criterion."""
-        qs = queryset.filter(shop=shop)
+        # A search's condition holds the shop's own (see search_condition).
+        qs = queryset.filter(search_condition(self.query, shop) if self.query else Q(shop=shop))
         if not self.include_erased:
             qs = qs.filter(erased_at__isnull=True)
-        if self.query:
-            qs = qs.filter(search_condition(self.query))
         if self.stages:
             qs = qs.filter(stage__in=self.stages)
         if self.countries:
@@ -132,18 +144,115 @@ class SegmentFilter:
         return condition
 
 
-def search_condition(query: str) -> Q:
-    """Return the condition for a search box text: part of the e-mail address or of the name.
+def search_condition(query: str, shop: Shop, *, few: int = FEW_MATCHES) -> Q:
+    """Return the condition for a search box text: the shop's customers it finds.
 
-    A whole e-mail address is looked up through the shop's unique index on the lower-cased
-    address, so finding one fan among a million takes one index probe; any other text is
-    matched anywhere in the address or the name, case-insensitively.
+    - A whole e-mail address finds that customer, through the shop's unique index on the
+      lower-cased address: one index probe among a million customers.
+    - Three characters or more find every customer whose address or name contains the text,
+      in any case: exactly Django's ``icontains`` on either, served by a trigram index (FTS5's
+      ``trigram`` tokenizer on SQLite, ``pg_trgm`` GIN indexes of a search table on
+      PostgreSQL; migration 0010).
+    - One or two characters are too short for trigrams (a Korean given name often has two
+      syllables, "민수"): they find the customers whose name or address *starts* with the text,
+      in any case (``istartswith``), through the btree indexes of the lower-cased name and
+      address on SQLite and the trigram indexes on PostgreSQL. "민수" finds "민수" and "민수 Kim"
+      but not "김민수"; "김민" finds "김민수".
+
+    Where PostgreSQL has no ``pg_trgm`` the same conditions read every customer of the shop.
+
+    SQLite keeps no statistics, so for any query that names the shop its planner walks the shop's
+    index on the list's sort column, through every customer when few of them match. The index's
+    candidates (in every shop for the trigram index, in this one for a start) are therefore
+    counted first, up to ``few``, which takes a few milliseconds: when there are fewer, the
+    condition reads them by id and compares the shop outside any index; otherwise it is the
+    usual shop condition, and the walk in sort order soon meets a page of matches. Both forms
+    give the same customers. (A sort by a score column still walks the scores: the limit of
+    SQLite's planner without statistics that every narrow filter meets.)
     """
-    query = query.strip()[:MAX_QUERY_LENGTH]
-    if _EMAIL.match(query):
+    text = _UNSTORABLE.sub("", query).strip()[:MAX_QUERY_LENGTH]
+    in_shop = Q(shop=shop)
+    if not text:
+        return in_shop
+    if _EMAIL.match(text):
         # ``email <> ''`` repeats the unique index's condition, which lets the database use it.
-        return ~Q(email="") & Q(Exact(Lower("email"), normalize_email(query)))
-    return Q(email__icontains=query) | Q(name__icontains=query)
+        return in_shop & ~Q(email="") & Q(Exact(Lower("email"), normalize_email(text)))
+    if len(text) >= TRIGRAM:
+        matches = Q(email__icontains=text) | Q(name__icontains=text)
+    else:
+        matches = Q(email__istartswith=text) | Q(name__istartswith=text)
+    if connection.vendor == "postgresql":
+        return in_shop & Q(pk__in=RawSQL(*_postgresql_candidates(text, shop))) & matches
+    if connection.vendor == "sqlite":
+        sql, params = _sqlite_candidates(text, shop)
+        if _count_up_to(sql, params, few) < few:
+            ids = RawSQL(sql, params)
+            return Q(pk__in=ids) & Q(Exact(Unindexed(F("shop_id")), shop.pk)) & matches
+    return in_shop & matches
+
+
+class Unindexed(Func):
+    """SQLite's unary ``+``: the same value, which the planner does not look up in an index."""
+
+    template = "+%(expressions)s"
+    arity = 1
+
+
+def _sqlite_candidates(text: str, shop: Shop) -> tuple[str, list[Any]]:
+    """Return SQL for the ids of the customers the index finds for ``text``, and its parameters.
+
+    A superset of the matches (the trigram index folds the case of every letter, ``icontains``
+    of ASCII letters only), which the caller narrows with the exact condition.
+    """
+    if len(text) >= TRIGRAM:
+        # One FTS5 string: every character is plain text, none is query syntax.
+        phrase = '"' + text.replace('"', '""') + '"'
+        return f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH %s", [phrase]
+    # SQLite's LOWER() and LIKE fold ASCII letters only: the bounds are folded the same way.
+    start = text.translate(_ASCII_LOWER)
+    end = _prefix_end(start)
+    prefix = "LOWER({0}) >= %s" + (" AND LOWER({0}) < %s" if end else "")
+    bounds = [start, end] if end else [start]
+    # The name through (shop, LOWER(name)), the address through the unique index of addresses.
+    sql = (
+        f"SELECT id FROM crm_customer WHERE shop_id = %s AND {prefix.format('name')} UNION ALL "
+        f"SELECT id FROM crm_customer WHERE shop_id = %s AND NOT (email = '') "
+        f"AND {prefix.format('email')}"
+    )
+    return sql, [shop.pk, *bounds, shop.pk, *bounds]
+
+
+def _postgresql_candidates(text: str, shop: Shop) -> tuple[str, list[Any]]:
+    """Return SQL for the ids of the shop's customers whose upper-cased address or name holds
+    ``text`` (starts with it, below three characters), and its parameters: the very comparison
+    of ``icontains``/``istartswith``, read from the search table's trigram indexes."""
+    like = connection.ops.prep_for_like_query(text)
+    pattern = "'%%' || UPPER(%s) || '%%'" if len(text) >= TRIGRAM else "UPPER(%s) || '%%'"
+    sql = (
+        f"SELECT customer_id FROM {SEARCH_TABLE} WHERE shop_id = %s"
+        f" AND (email LIKE {pattern} OR name LIKE {pattern})"
+    )
+    return sql, [shop.pk, like, like]
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """Return the least text after every text that starts with ``prefix``, in code point order
+    (SQLite's order of UTF-8 text); None when there is none."""
+    while prefix:
+        point = ord(prefix[-1]) + 1
+        if 0xD800 <= point <= 0xDFFF:  # surrogates are no characters
+            point = 0xE000
+        if point <= sys.maxunicode:
+            return prefix[:-1] + chr(point)
+        prefix = prefix[:-1]
+    return None
+
+
+def _count_up_to(sql: str, params: list[Any], limit: int) -> int:
+    """Return how many rows ``sql`` gives, counting no further than ``limit``."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM ({sql}) LIMIT %s)", [*params, limit])
+        return cursor.fetchone()[0]
 
 
 def _tagged(shop: Shop, tag_ids: tuple[int, ...]) -> QuerySet:

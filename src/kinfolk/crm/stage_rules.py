@@ -38,8 +38,11 @@ Defaults (a shop changes them in its ``StageRules``; these are the model's field
 
 Purchases are ``order_paid`` interactions of the timeline (live orders and imported history
 alike), less those whose order (subject ``order`` with the same number) has an
-``order_refunded`` interaction; cancelled orders never had an ``order_paid``. An action "of the fan" is any interaction the fan made (the
-kinds in ``FAN_ACTIONS``), not the shop's messages, notes, shipments or stage changes.
+``order_refunded`` interaction; cancelled orders never had an ``order_paid``, and neither has an
+imported order refunded in full (the import leaves it out, or withdraws it when the refund comes
+in a later file; a partial refund lowers its total: ``crm.imports.writer``). An action "of the
+fan" is any interaction the fan made (the kinds in ``FAN_ACTIONS``), not the shop's messages,
+notes, shipments or stage changes.
 
 The signals of every rule are aggregated per customer in one grouped query (``signals_for``),
 used alike by the update after each interaction and by the batch recomputation, so that both
@@ -221,22 +224,24 @@ def _first_and_last(row: Sequence, column: int) -> list[int]:
     return sorted({i for i in row[column + 1 : column + 3] if i is not None})
 
 
-def purchase_filter(*, shop: Shop, now: dt.datetime) -> Q:
+def purchase_filter(*, shop: Shop, now: dt.datetime, customer=None) -> Q:
     """Return the condition on an interaction for a purchase that stands at ``now``: paid, and
     its order not refunded by then.
 
     An order number names one order within a shop, so the refunds are looked up by number alone,
     in one uncorrelated subquery that the database evaluates once per statement (a correlated
-    one per paid row would scan the fan's whole timeline for each of their orders).
+    one per paid row would scan the fan's whole timeline for each of their orders). For one
+    ``customer``'s purchases only that customer's refunds are read (an order's refund is on its
+    customer's timeline, and a merge moves both): a few index entries instead of the shop's.
     """
-    refunded = (
-        Interaction.objects.filter(
-            shop=shop, kind=Kind.ORDER_REFUNDED, subject_type="order", occurred_at__lte=now
-        )
-        .exclude(subject_id="")
-        .values("subject_id")
+    refunded = Interaction.objects.filter(
+        shop=shop, kind=Kind.ORDER_REFUNDED, subject_type="order", occurred_at__lte=now
+    ).exclude(subject_id="")
+    if customer is not None:
+        refunded = refunded.filter(customer=customer)
+    return Q(kind=Kind.ORDER_PAID) & ~Q(
+        subject_type="order", subject_id__in=refunded.values("subject_id")
     )
-    return Q(kind=Kind.ORDER_PAID) & ~Q(subject_type="order", subject_id__in=refunded)
 
 
 class LocalDay(TruncDate):

@@ -1,4 +1,5 @@
-"""Background work of the CRM: stages and RFM scores kept current as time passes."""
+"""Background work of the CRM: stages, RFM scores, value and customer-share models kept current
+as time passes."""
 
 from __future__ import annotations
 
@@ -62,6 +63,34 @@ def shop_values_refresh() -> int:
         except Exception:  # one shop's odd history must not cost the others their figures
             logging.getLogger(__name__).exception("value refresh failed for shop %s", shop.pk)
             continue
+        shops += 1
+    return shops
+
+
+@db_periodic_task(crontab(hour="4", minute="20"))
+def shop_shares_refresh() -> int:
+    """Every night, after the value models (03:50): recompute every shop's customer-share model
+    (``crm.services.share``) against the catalogue its app's registered provider gives; a shop
+    that fails does not stop the others. Returns the shops refreshed."""
+    import logging
+
+    from kinfolk.crm.services.share import shop_share_refresh
+    from kinfolk.shops.models import Shop
+
+    logger = logging.getLogger(__name__)
+    shops = 0
+    for shop in Shop.objects.order_by("pk").iterator():
+        try:
+            snapshot = shop_share_refresh(shop=shop)
+        except Exception:  # one shop's odd history must not cost the others their figures
+            logger.exception("customer-share refresh failed for shop %s", shop.pk)
+            continue
+        if snapshot is None:
+            logger.warning(
+                "no catalogue provider is registered (crm.services.share."
+                "share_catalogue_register): customer-share models are not refreshed"
+            )
+            return shops
         shops += 1
     return shops
 

@@ -9,7 +9,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from kinfolk.core.errors import KinfolkError
-from kinfolk.crm.imports.generic import DATE_FORMAT, FIELDS, REQUIRED_FIELDS
+from kinfolk.crm.imports.generic import DATE_FORMAT, REQUIRED_FIELDS
+from kinfolk.crm.imports.generic import MAPPABLE_FIELDS as FIELDS
 from kinfolk.crm.imports.service import max_upload_bytes
 from kinfolk.crm.models import ImportRun
 
@@ -24,6 +25,8 @@ MAPPING_LABELS = {
     "item": _("Column with the item's name"),
     "sku": _("Column with the SKU"),
     "quantity": _("Column with the quantity"),
+    "status": _("Column with the order's status"),
+    "refunded": _("Column with the amount refunded"),
 }
 
 

@@ -16,9 +16,14 @@ same fan in the same minute would count once.
 Payouts and other lines that are not a fan's purchase are skipped without a word. A ``refund``
 or ``reversal`` line is matched to a sale in the same file by buyer, item name and amount: that
 sale is imported as refunded (no ``order_paid``, or a smaller one when only part of a cart went
-back). A refund whose sale is not in the file (an earlier report) is recorded on the fan's
-timeline as ``order_refunded`` of its own; the sale imported before keeps counting, as nothing in
-the report links the two.
+back). A refund whose sale is not in the file (an earlier report) is added to that sale when the
+report names it: the sales report of Bandcamp's API (version 4) gives each refund the
+transaction it reverses (``bandcamp related transaction id``). The sale imported before then
+counts as refunded, in full or for the part that went back, as if both had been in one report.
+Each refund line is known by its own transaction id (or a digest of the line), so that a refund
+met in two overlapping reports counts once. A refund whose report does not name its sale is
+recorded on the fan's timeline as ``order_refunded`` of its own, and the sale imported before
+keeps counting: nothing links the two.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ REFUNDS = frozenset({"refund", "reversal"})
 # Not a fan's purchase: money moving between Bandcamp and the artist, or a reversal undone.
 SKIPPED = frozenset({"payout", "pending reversal", "cancelled reversal", "canceled reversal"})
 TRANSACTION = "bandcamp transaction id"
+# The sale a refund reverses (the API's ``bandcamp_related_transaction_id``).
+RELATED_TRANSACTION = "bandcamp related transaction id"
 
 
 class _RefundMatches:
@@ -70,37 +77,39 @@ class _RefundMatches:
 
     def __init__(self) -> None:
         self.pairs: Counter[int] = Counter()
-        self.dates: dict[int, list[str]] = defaultdict(list)
+        # Per key, the date and ``_part_id`` of each refund line, in file order.
+        self.refunds: dict[int, list[tuple[str, str]]] = defaultdict(list)
         self._sales_used: Counter[int] = Counter()
         self._refunds_used: Counter[int] = Counter()
 
     @classmethod
     def of(cls, source: CsvSource) -> _RefundMatches:
-        refunds: dict[int, list[str]] = defaultdict(list)
+        refunds: dict[int, list[tuple[str, str]]] = defaultdict(list)
         sales: Counter[int] = Counter()
         for row in source.rows():
             if not isinstance(row, Row):
                 continue
             kind = row["item type"].lower()
             if kind in REFUNDS:
-                refunds[_key(row)].append(row["date"])
+                refunds[_key(row)].append((row["date"], _part_id(row)))
             elif kind in SALES:
                 sales[_key(row)] += 1
         matches = cls()
-        for key, dates in refunds.items():
+        for key, found in refunds.items():
             if sales[key]:
-                matches.pairs[key] = min(len(dates), sales[key])
-                matches.dates[key] = dates
+                matches.pairs[key] = min(len(found), sales[key])
+                matches.refunds[key] = found
         return matches
 
-    def sale_refunded(self, row: Row) -> str:
-        """Return the date of the refund that reverses this sale line, or ""."""
+    def sale_refunded(self, row: Row) -> tuple[str, str] | None:
+        """Return the date and ``_part_id`` of the refund line that reverses this sale line, or
+        None."""
         key = _key(row)
         used = self._sales_used[key]
         if used >= self.pairs[key]:
-            return ""
+            return None
         self._sales_used[key] += 1
-        return self.dates[key][used]
+        return self.refunds[key][used]
 
     def refund_accounted(self, row: Row) -> bool:
         """Return whether this refund line reverses a sale of the file."""
@@ -181,6 +190,7 @@ class Bandcamp:
         placed_at = _date(first["date"], context)
         total = refunded = 0
         refund_dates: list[dt.datetime] = []
+        refund_parts: dict[str, int] = {}
         items = []
         for row in rows:
             try:
@@ -192,14 +202,15 @@ class Bandcamp:
                         sku=row["sku"][:100],
                     )
                 )
-                refund_date = matches.sale_refunded(row)
-                if refund_date:
-                    refund_dates.append(_date(refund_date, context))
+                refund = matches.sale_refunded(row)
+                if refund:
+                    refund_dates.append(_date(refund[0], context))
             except LineProblem as problem:
                 raise LineProblem(problem.reason, line=row.line) from None
             total += amount
-            if refund_date:
+            if refund:
                 refunded += amount
+                refund_parts[refund[1]] = refund_parts.get(refund[1], 0) + amount
         transaction_id = first[TRANSACTION]
         return ImportedOrder(
             line=first.line,
@@ -215,6 +226,7 @@ class Bandcamp:
             paid_at=placed_at,
             refunded=refunded,
             refunded_at=max(refund_dates) if refund_dates else None,
+            refund_parts=refund_parts,
             external={
                 "source": "bandcamp",
                 "transaction_id": transaction_id,
@@ -223,19 +235,31 @@ class Bandcamp:
         )
 
     def _refund(self, row: Row, context: ReadContext) -> ImportedRefund:
+        """Return a refund line whose sale is not in the file: added to that sale when the
+        line names it, a refund of its own otherwise."""
         currency = currency_of(row["currency"], shop_currency=context.currency)
         magnitude = _magnitude(row)
-        transaction_id = row[TRANSACTION]
+        related, transaction_id = row[RELATED_TRANSACTION], row[TRANSACTION]
+        if related:
+            subject_type, subject_id, part = (
+                self.subject_type,
+                subject_id_of(related),
+                _part_id(row),
+            )
+        else:
+            subject_type, part = self.refund_subject_type, ""
+            subject_id = subject_id_of(transaction_id) if transaction_id else _digest(row)
         return ImportedRefund(
             line=row.line,
-            subject_type=self.refund_subject_type,
-            subject_id=subject_id_of(transaction_id) if transaction_id else _digest(row),
+            subject_type=subject_type,
+            subject_id=subject_id,
             email=email_of(row["buyer email"]),
             name=row["buyer name"][:150],
             refunded_at=_date(row["date"], context),
             currency=currency,
             amount=amount_of(magnitude, currency=currency, column="item total"),
             external={"source": "bandcamp", "item_name": row["item name"][:200]},
+            part=part,
         )
 
 
@@ -246,6 +270,14 @@ def _date(value: str, context: ReadContext) -> dt.datetime:
         formats=BANDCAMP_DATE_FORMATS,
         tz=dt.UTC,  # the report's times are UTC
         example=BANDCAMP_DATE_EXAMPLE,
+    )
+
+
+def _part_id(row: Row) -> str:
+    """Return the key of one refund line among an order's refunds: the same line gives the same
+    key in every report, and the lines of one refund transaction (a cart sent back) differ."""
+    return stable_id(
+        row[TRANSACTION], row["date"], row["buyer email"].lower(), row["item name"], _magnitude(row)
     )
 
 

@@ -5,7 +5,8 @@
         [--dry-run]
 
 A progress bar on standard error, then a report on standard output: what was imported, what was
-there already, and every rejected line with its number and the reason. The exit status is 0
+there already, every line left out at the person's request (their data was erased from the shop)
+and every rejected line, each with its number and the reason. The exit status is 0
 whenever the file could be read, rejected lines or not; 2 when it cannot be read at all (missing,
 not a CSV, without the columns of its kind) or the command line is wrong.
 """
@@ -46,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FIELD=COLUMN",
         help=(
             "generic CSV: which column holds a field; fields: email, date, total (required), "
-            "order_id, name, currency, country, item, sku, quantity"
+            "order_id, name, currency, country, item, sku, quantity, status (paid, refunded, "
+            "partially refunded, cancelled, pending), refunded (the amount refunded)"
         ),
     )
     parser.add_argument(
@@ -61,14 +63,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _mapping(options: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
-    from kinfolk.crm.imports.generic import DATE_FORMAT, FIELDS
+    from kinfolk.crm.imports.generic import DATE_FORMAT, MAPPABLE_FIELDS
 
     mapping = {}
     for entry in options.map:
         field, sep, column = entry.partition("=")
-        if not sep or field.strip() not in FIELDS or not column.strip():
+        if not sep or field.strip() not in MAPPABLE_FIELDS or not column.strip():
             parser.error(
-                f"--map {entry!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}"
+                f"--map {entry!r}: expected FIELD=COLUMN with FIELD one of "
+                f"{', '.join(MAPPABLE_FIELDS)}"
             )
         mapping[field.strip()] = column.strip()
     if options.date_format:
@@ -185,7 +188,16 @@ def report_text(report, *, dry_run: bool = False) -> str:
         ngettext("Rejected: %(count)s line.", "Rejected: %(count)s lines.", report.rejected_count)
         % {"count": report.rejected_count},
     ]
-    for entry in report.kept_rejections():
+    if report.left_out_count:
+        lines.append(
+            ngettext(
+                "Left out at the person's request: %(count)s line.",
+                "Left out at the person's request: %(count)s lines.",
+                report.left_out_count,
+            )
+            % {"count": report.left_out_count}
+        )
+    for entry in [*report.kept_left_out(), *report.kept_rejections()]:
         if entry["line"] is None:
             lines.append(f"  {entry['reason']}")
         else:

@@ -11,6 +11,15 @@ other with the same id are one order whose total is the sum of its lines (map ``
 line's own amount, not to an order total repeated on every line). The key of an imported order
 is its ``order_id``; without one, a digest of the line's e-mail, date, total and item, so that the
 same line imported again adds nothing.
+
+Refunds and cancellations (``STATUS_FIELDS``): ``status`` names the order's state in words the
+reader knows in English and Korean (``STATUS_WORDS``: paid, refunded, partially refunded,
+cancelled, pending; an empty cell is paid), read from the order's first line; ``refunded`` is the
+amount refunded, per line like ``total`` (a minus sign or brackets are read as the same amount).
+A refunded order counts as no purchase, a partly refunded one for what was kept, a cancelled or
+pending one was never paid. A file exported again after a refund, with the same order ids,
+brings the refund to the order imported before (``writer``). Without either column every line
+is a paid purchase.
 """
 
 from __future__ import annotations
@@ -38,7 +47,38 @@ from kinfolk.crm.imports.source import Columns, CsvSource, Row
 REQUIRED_FIELDS = ("email", "date", "total")
 OPTIONAL_FIELDS = ("order_id", "name", "currency", "country", "item", "sku", "quantity")
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+# Optional too: what became of the order. Kept apart from FIELDS, which the dashboard's upload
+# form lists with a label each; the command line and the import service take every field.
+STATUS_FIELDS = ("status", "refunded")
+MAPPABLE_FIELDS = FIELDS + STATUS_FIELDS
 DATE_FORMAT = "date_format"
+
+PAID, REFUNDED, PARTIALLY_REFUNDED, CANCELLED, UNPAID = (
+    "paid",
+    "refunded",
+    "partially_refunded",
+    "cancelled",
+    "unpaid",
+)
+# The words of a status column, as ``_status_word`` spells them (lower-case, without spaces,
+# hyphens or underscores): English and the Korean of Korean shops' exports.
+STATUS_WORDS = {
+    PAID: ("paid", "complete", "completed", "succeeded", "fulfilled", "shipped", "delivered")
+    + ("결제완료", "배송중", "배송완료", "구매확정"),
+    REFUNDED: ("refunded", "returned", "환불", "환불완료", "반품", "반품완료"),
+    PARTIALLY_REFUNDED: ("partiallyrefunded", "partialrefund", "부분환불", "부분환불완료"),
+    CANCELLED: ("cancelled", "canceled", "voided", "void", "취소", "취소완료", "주문취소"),
+    UNPAID: (
+        "pending",
+        "unpaid",
+        "authorized",
+        "awaitingpayment",
+        "입금대기",
+        "입금전",
+        "결제대기",
+    ),
+}
+_STATUS_OF_WORD = {word: status for status, words in STATUS_WORDS.items() for word in words}
 FIELD_LABELS = {
     "email": gettext_lazy("e-mail"),
     "date": gettext_lazy("date"),
@@ -50,7 +90,35 @@ FIELD_LABELS = {
     "item": gettext_lazy("item"),
     "sku": gettext_lazy("SKU"),
     "quantity": gettext_lazy("quantity"),
+    "status": gettext_lazy("order status"),
+    "refunded": gettext_lazy("amount refunded"),
 }
+
+
+def _status_word(value: str) -> str:
+    return "".join(value.lower().split()).replace("-", "").replace("_", "")
+
+
+def status_of(value: str) -> str:
+    """Return what a status cell says (``PAID`` for an empty one); raise LineProblem for a
+    word the reader does not know."""
+    if not value.strip():
+        return PAID
+    try:
+        return _STATUS_OF_WORD[_status_word(value)]
+    except KeyError:
+        raise LineProblem(
+            _(
+                "Unknown order status “%(status)s”; the statuses understood are paid, refunded, "
+                "partially refunded, cancelled and pending."
+            )
+            % {"status": value.strip()}
+        ) from None
+
+
+def _unsigned(value: str) -> str:
+    """Return an amount without its sign: refunds are often written "-5.00" or "(5.00)"."""
+    return value.strip().strip("()").lstrip("-").strip()
 
 
 def mapping_problems(mapping: dict[str, str], columns: Columns) -> dict[str, str]:
@@ -61,7 +129,7 @@ def mapping_problems(mapping: dict[str, str], columns: Columns) -> dict[str, str
             problems[field] = _("Name the column that holds the %(field)s.") % {
                 "field": FIELD_LABELS[field]
             }
-    for field in FIELDS:
+    for field in MAPPABLE_FIELDS:
         column = mapping.get(field, "").strip()
         if column and column not in columns:
             problems[field] = _("The file has no column “%(column)s”.") % {"column": column}
@@ -77,7 +145,7 @@ class Generic:
         return []  # checked per field by ``mapping_problems``
 
     def read(self, source: CsvSource, context: ReadContext) -> Iterator[Record]:
-        mapping = {field: context.mapping.get(field, "").strip() for field in FIELDS}
+        mapping = {field: context.mapping.get(field, "").strip() for field in MAPPABLE_FIELDS}
         order_column = mapping["order_id"]
         for run in grouped(
             source.rows(), key=lambda row: row[order_column] if order_column else ""
@@ -111,11 +179,18 @@ class Generic:
             tz=context.tz,
             example=date_format or "2024-03-05 14:22",
         )
-        total = 0
+        status = status_of(cell(first, "status"))
+        total = refunded = 0
         items = []
         for row in rows:
             try:
                 total += amount_of(cell(row, "total"), currency=currency, column=mapping["total"])
+                refunded += amount_of(
+                    _unsigned(cell(row, "refunded")),
+                    currency=currency,
+                    column=mapping["refunded"],
+                    required=False,
+                )
                 if cell(row, "item") or cell(row, "sku"):
                     items.append(
                         Item(
@@ -127,6 +202,11 @@ class Generic:
             except LineProblem as problem:
                 raise LineProblem(problem.reason, line=row.line) from None
         order_id = cell(first, "order_id")
+        if status == REFUNDED:
+            refunded = total
+        elif status not in (PAID, PARTIALLY_REFUNDED):
+            refunded = 0  # never paid: nothing to refund
+        paid = status in (PAID, REFUNDED, PARTIALLY_REFUNDED)
         return ImportedOrder(
             line=first.line,
             subject_type=self.subject_type,
@@ -140,6 +220,8 @@ class Generic:
             currency=currency,
             total=total,
             items=items,
-            paid_at=placed_at,
-            external={"source": "csv", "order_id": order_id},
+            paid_at=placed_at if paid else None,
+            refunded=min(refunded, total),
+            cancelled_at=placed_at if status == CANCELLED else None,
+            external={"source": "csv", "order_id": order_id, "status": status},
         )

@@ -36,8 +36,11 @@ class ImportedOrder:
 
     ``subject_type`` names the origin and ``subject_id`` the order there: together they are the
     key that makes a second import of the same order add nothing. ``total`` is what the order
-    came to; ``refunded`` how much of it went back (``total`` for a full refund); ``paid_at`` is
-    None for an order never paid, ``cancelled_at`` set for one cancelled.
+    came to; ``refunded`` how much of it went back by the time of the export (``total`` for a
+    full refund); ``paid_at`` is None for an order never paid, ``cancelled_at`` set for one
+    cancelled. ``refund_parts`` names the refunds that make up ``refunded`` by their own ids
+    when the file lists each (Bandcamp's refund lines), so that a refund of the same order
+    met again in another file is recognised rather than added twice.
     """
 
     line: int
@@ -55,6 +58,7 @@ class ImportedOrder:
     refunded_at: dt.datetime | None = None
     cancelled_at: dt.datetime | None = None
     external: dict = field(default_factory=dict)
+    refund_parts: dict[str, int] = field(default_factory=dict)
 
     @property
     def fully_refunded(self) -> bool:
@@ -63,7 +67,12 @@ class ImportedOrder:
 
 @dataclass(slots=True)
 class ImportedRefund:
-    """A refund whose order is not in the same file (it was imported before, or never)."""
+    """A refund whose order is not in the same file (it was imported before, or never).
+
+    When the file names the order refunded (``part`` is then the refund's own id), the refund
+    has the order's key (``subject_type``, ``subject_id``) and adds to that order's refunds;
+    otherwise it has a key of its own and stands alone on the fan's timeline.
+    """
 
     line: int
     subject_type: str
@@ -73,7 +82,9 @@ class ImportedRefund:
     currency: str
     amount: int
     name: str = ""
+    country: str = ""
     external: dict = field(default_factory=dict)
+    part: str = ""
 
 
 @dataclass(slots=True)

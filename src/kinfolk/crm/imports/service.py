@@ -7,6 +7,10 @@ scores once, since the interactions were written without the per-event stage upd
 ``import_run_create`` takes a dashboard upload: every check that can be made before the import
 (size, CSV text, the columns the chosen kind of file must have, a line under the header) is made
 then, so that a wrong file gets a clear answer at once and nothing is stored.
+
+Lines of people whose data was erased from the shop at their request are left out (nothing
+created, nothing linked) and reported apart from malformed lines: a run keeps them in its
+``rejected`` list with ``"left_out": true``, before the rejected lines.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from django.utils.translation import gettext as _
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.imports.bandcamp import Bandcamp
-from kinfolk.crm.imports.generic import DATE_FORMAT, FIELDS, Generic, mapping_problems
+from kinfolk.crm.imports.generic import DATE_FORMAT, MAPPABLE_FIELDS, Generic, mapping_problems
 from kinfolk.crm.imports.reading import ReadContext, Reader
 from kinfolk.crm.imports.records import ImportedCustomer, Rejection
 from kinfolk.crm.imports.shopify import ShopifyCustomers, ShopifyOrders
@@ -48,11 +52,20 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 WRITE_BATCH = 500
 # Rejected lines kept on a run; a file rejected wholesale says so in one last entry instead.
 MAX_REJECTIONS_KEPT = 10_000
+# Lines left out at the person's request kept on a run (likewise).
+MAX_LEFT_OUT_KEPT = 10_000
+
+
+def left_out_reason() -> str:
+    """Return why a line of an erased person is left out, in the active language (it names no
+    one: the line number is all the report keeps of it)."""
+    return _("Left out at the person's request: their personal data was erased from this shop.")
 
 
 @dataclass
 class ImportReport:
-    """What an import did: lines read, what was written, what was there already, what not."""
+    """What an import did: lines read, what was written, what was there already, what not
+    (rejected: malformed; left out: lines of people erased from the shop at their request)."""
 
     total_lines: int = 0
     processed_lines: int = 0
@@ -61,11 +74,37 @@ class ImportReport:
     already_imported: int = 0
     rejected_count: int = 0
     rejected: list[dict] = field(default_factory=list)
+    left_out_count: int = 0
+    left_out: list[int] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
         self.rejected_count += 1
         if len(self.rejected) < MAX_REJECTIONS_KEPT:
             self.rejected.append({"line": rejection.line, "reason": rejection.reason})
+
+    def leave_out(self, lines: list[int]) -> None:
+        """Count the lines (of erased people) left out, keeping their numbers."""
+        self.left_out_count += len(lines)
+        self.left_out.extend(lines[: max(MAX_LEFT_OUT_KEPT - len(self.left_out), 0)])
+
+    def kept_left_out(self) -> list[dict]:
+        """Return the lines left out at the person's request in file order, each with the
+        reason and ``"left_out": True``, and a last entry for those not kept."""
+        reason = left_out_reason()
+        kept = [
+            {"line": line, "reason": reason, "left_out": True} for line in sorted(self.left_out)
+        ]
+        more = self.left_out_count - len(kept)
+        if more:
+            kept.append(
+                {
+                    "line": None,
+                    "reason": _("%(count)s more lines were left out at the person's request.")
+                    % {"count": more},
+                    "left_out": True,
+                }
+            )
+        return kept
 
     def kept_rejections(self) -> list[dict]:
         """Return the rejected lines in file order, with a last entry for those not kept."""
@@ -153,12 +192,13 @@ def history_import(
         if not batch:
             return
         if isinstance(batch[0], ImportedCustomer):
-            created, already = customers_write(shop=shop, customers=batch, directory=directory)
+            result = customers_write(shop=shop, customers=batch, directory=directory)
         else:
-            imported, already, created = orders_write(shop=shop, orders=batch, directory=directory)
-            report.orders_imported += imported
-        report.customers_created += created
-        report.already_imported += already
+            result = orders_write(shop=shop, orders=batch, directory=directory)
+        report.orders_imported += result.imported
+        report.customers_created += result.customers_created
+        report.already_imported += result.already
+        report.leave_out(result.left_out)
         batch.clear()
         report.processed_lines = min(source.processed_lines, report.total_lines)
         if progress:
@@ -199,7 +239,7 @@ def _mapping_clean(format: str, mapping: dict[str, str] | None) -> dict[str, str
     return {
         key: value.strip()
         for key, value in (mapping or {}).items()
-        if key in (*FIELDS, DATE_FORMAT) and value and value.strip()
+        if key in (*MAPPABLE_FIELDS, DATE_FORMAT) and value and value.strip()
     }
 
 
@@ -325,7 +365,8 @@ def _run_finish(run: ImportRun, report: ImportReport) -> None:
     run.customers_created = report.customers_created
     run.orders_imported = report.orders_imported
     run.already_imported = report.already_imported
-    run.rejected = report.kept_rejections()
+    # Left out first: they are few, and a page showing the first entries shows them all.
+    run.rejected = report.kept_left_out() + report.kept_rejections()
     run.save()
 
 

@@ -17,6 +17,10 @@ What each financial status becomes on the timeline (every order is ``order_place
 * ``voided`` → ``order_cancelled``; ``pending``, ``authorized``, ``expired`` → placed only, plus
   ``order_cancelled`` when ``Cancelled at`` is filled.
 
+An export made after a refund brings it to the order imported before as paid: refunded in full,
+the order stops counting as a purchase; in part, its ``order_paid`` counts what was kept (see
+``writer``). An older export imported after a newer one takes no refund back.
+
 Orders without an e-mail address (point-of-sale sales to nobody in particular) are rejected with
 that reason: a customer is one address per shop, and there is nobody to give them to.
 

@@ -47,7 +47,8 @@ class ImportRun(models.Model):
     customers_created = models.PositiveIntegerField(default=0)
     orders_imported = models.PositiveIntegerField(default=0)
     already_imported = models.PositiveIntegerField(default=0)
-    # [{"line": 17, "reason": "..."}] in the file's line numbers (the header is line 1).
+    # [{"line": 17, "reason": "..."}] in the file's line numbers (the header is line 1); lines
+    # left out at the person's request (an erasure) come first, with "left_out": true.
     rejected = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
 

@@ -11,7 +11,9 @@ from kinfolk.shops.models import Shop
 
 
 class Interaction(models.Model):
-    """One fan-facing event on a customer's timeline. Rows are only ever added."""
+    """One fan-facing event on a customer's timeline. Rows are only ever added, except imported
+    history that a later import brings up to date (a refund withdraws or lowers an imported
+    order's ``order_paid``: ``crm.imports.writer``)."""
 
     class Kind(models.TextChoices):
         ACCOUNT_CREATED = "account_created", _("Account created")

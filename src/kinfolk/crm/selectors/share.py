@@ -1,35 +1,63 @@
-"""Reads of customer share: the shop's standing paid orders with their items, turned into what
-each fan owns (``kinfolk.crm.share``). The caller passes the catalogue in."""
+"""Reads of customer share (``kinfolk.crm.share``): the shop's stored model
+(``crm.ShareSnapshot``, written by ``kinfolk.crm.services.share``) and one fan's own paid orders.
+
+A fan's page reads the model and that fan's orders (one query on the (shop, customer) index),
+never the other fans' orders; the shop's page reads the model alone. The caller passes the
+catalogue in, since the CRM never reads it itself.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from kinfolk.core import clock
 from kinfolk.core.errors import NotFound
-from kinfolk.crm.models import Customer, Interaction
+from kinfolk.crm.models import Customer, Interaction, ShareSnapshot
 from kinfolk.crm.share import (
+    LAYOUT_VERSION,
     CatalogueProduct,
-    CoPurchases,
     CustomerShare,
     PaidOrder,
     ShopShare,
-    co_purchases,
-    customer_share,
+    StoredModel,
+    customer_share_without_model,
     paid_order,
-    shop_share,
 )
 from kinfolk.crm.stage_rules import purchase_filter
 from kinfolk.shops.models import Shop
 
+READ_CHUNK = 5000
+
+
+def paid_order_rows(
+    *, shop: Shop, now: dt.datetime | None = None, customer: Customer | None = None
+) -> Iterator[tuple[int, PaidOrder | None]]:
+    """Yield ``(customer id, order)`` for each of the shop's paid orders that stand at ``now``
+    (not refunded by then), ``order`` None when it lists no item naming a product; only
+    ``customer``'s when given.
+
+    One query, read in chunks; only the ``items`` key of each interaction's data is read.
+    """
+    now = now or clock.now()
+    rows = Interaction.objects.filter(shop=shop, occurred_at__lte=now)
+    if customer is not None:
+        rows = rows.filter(customer=customer)
+    rows = (
+        rows.filter(purchase_filter(shop=shop, now=now, customer=customer))
+        .order_by()
+        .values_list("customer_id", "occurred_at", "data__items")
+    )
+    for customer_id, paid_at, items in rows.iterator(chunk_size=READ_CHUNK):
+        yield customer_id, paid_order(customer_id, paid_at, items)
+
 
 @dataclass(frozen=True)
 class PaidOrders:
-    """A shop's standing paid orders: those that list their items, and how many do not."""
+    """Paid orders that list their items, and how many do not, per customer."""
 
     counted: list[PaidOrder]
     without_items: dict[int, int]  # customer id -> orders without items
@@ -39,21 +67,16 @@ class PaidOrders:
         return sum(self.without_items.values())
 
 
-def paid_orders(*, shop: Shop, now: dt.datetime | None = None) -> PaidOrders:
-    """Return the shop's paid orders that stand at ``now`` (not refunded), in one query.
+def paid_orders(
+    *, shop: Shop, now: dt.datetime | None = None, customer: Customer | None = None
+) -> PaidOrders:
+    """Return the shop's (or ``customer``'s) standing paid orders in memory, in one query.
 
-    Only the ``items`` key of each interaction's data is read, not the whole document.
+    Whole shops are for small computations and comparisons only: the pages read the stored
+    model and a fan's own orders.
     """
-    now = now or clock.now()
-    rows = (
-        Interaction.objects.filter(shop=shop, occurred_at__lte=now)
-        .filter(purchase_filter(shop=shop, now=now))
-        .order_by()
-        .values_list("customer_id", "occurred_at", "data__items")
-    )
     counted, without_items = [], {}
-    for customer_id, paid_at, items in rows.iterator(chunk_size=5000):
-        order = paid_order(customer_id, paid_at, items)
+    for customer_id, order in paid_order_rows(shop=shop, now=now, customer=customer):
         if order is not None:
             counted.append(order)
         else:
@@ -61,12 +84,46 @@ def paid_orders(*, shop: Shop, now: dt.datetime | None = None) -> PaidOrders:
     return PaidOrders(counted=counted, without_items=without_items)
 
 
-def share_model(
-    *, shop: Shop, catalogue: Iterable[CatalogueProduct], now: dt.datetime | None = None
-) -> tuple[PaidOrders, CoPurchases]:
-    """Return the shop's paid orders and the bought-together model built from them."""
-    orders = paid_orders(shop=shop, now=now)
-    return orders, co_purchases(orders.counted, catalogue)
+def share_snapshot_of(*, shop: Shop) -> ShareSnapshot | None:
+    """Return the shop's stored model when there is one of the current layout, else None."""
+    snapshot = ShareSnapshot.objects.filter(shop=shop).first()
+    # An older layout reads as no model: the next refresh replaces it.
+    if snapshot is None or not isinstance(snapshot.data, dict):
+        return None
+    return snapshot if snapshot.data.get("version") == LAYOUT_VERSION else None
+
+
+def _model_of(snapshot: ShareSnapshot) -> StoredModel | None:
+    try:
+        return StoredModel(snapshot.data)
+    except (ValueError, KeyError, TypeError):
+        # A damaged document reads as no model: the next refresh replaces it.
+        return None
+
+
+def _model_for(shop: Shop, snapshot: ShareSnapshot | None) -> StoredModel | None:
+    if snapshot is None:
+        return None
+    if snapshot.shop_id != shop.pk:
+        raise ValueError(f"shop {shop.pk} was given the share model of shop {snapshot.shop_id}")
+    return _model_of(snapshot)
+
+
+@dataclass(frozen=True)
+class CustomerShareReport:
+    """A fan's share and when the shop's model behind their gaps was computed (None: not yet,
+    and there are no gaps)."""
+
+    share: CustomerShare
+    computed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ShopShareReport:
+    """The shop's figures as of ``computed_at``; both None while the shop has no model yet."""
+
+    share: ShopShare | None
+    computed_at: dt.datetime | None
 
 
 def customer_share_for(
@@ -74,37 +131,46 @@ def customer_share_for(
     shop: Shop,
     customer: Customer,
     catalogue: Iterable[CatalogueProduct],
+    snapshot: ShareSnapshot | None,
     now: dt.datetime | None = None,
     gap_limit: int = 5,
-) -> CustomerShare:
+) -> CustomerShareReport:
     """Return what ``customer`` owns of the shop's catalogue and their cross-sell gaps.
 
-    The gaps need every fan's purchases, so the whole shop's orders are read (one query).
+    Their products, categories and share come from their own orders as they stand at ``now``
+    and the catalogue as given; only the gaps' counts come from ``snapshot``, the shop's stored
+    model (``share_snapshot_of``); without one there are no gaps.
     """
     if customer.shop_id != shop.pk:
         raise NotFound(_("No such customer."))
-    orders, co = share_model(shop=shop, catalogue=catalogue, now=now)
-    mine = [order for order in orders.counted if order.customer_id == customer.pk]
-    return customer_share(
-        co=co,
-        orders=mine,
-        orders_without_items=orders.without_items.get(customer.pk, 0),
+    model = _model_for(shop, snapshot)
+    orders = paid_orders(shop=shop, now=now, customer=customer)
+    without_items = orders.without_items.get(customer.pk, 0)
+    if model is None:
+        share = customer_share_without_model(
+            catalogue=catalogue, orders=orders.counted, orders_without_items=without_items
+        )
+        return CustomerShareReport(share=share, computed_at=None)
+    share = model.customer_share(
+        catalogue=catalogue,
+        orders=orders.counted,
+        orders_without_items=without_items,
         gap_limit=gap_limit,
     )
+    return CustomerShareReport(share=share, computed_at=snapshot.computed_at)
 
 
 def shop_share_for(
-    *,
-    shop: Shop,
-    catalogue: Iterable[CatalogueProduct],
-    now: dt.datetime | None = None,
-    gap_limit: int = 10,
-) -> ShopShare:
-    """Return the shop's catalogue share distribution, category penetration and top gaps."""
-    orders, co = share_model(shop=shop, catalogue=catalogue, now=now)
-    return shop_share(
-        co=co,
-        orders_counted=len(orders.counted),
-        orders_without_items=orders.without_items_total,
+    *, shop: Shop, snapshot: ShareSnapshot | None, gap_limit: int = 10
+) -> ShopShareReport:
+    """Return the shop's catalogue share distribution, category penetration and top gaps as of
+    its stored model ``snapshot`` (``share_snapshot_of``), without reading any order."""
+    model = _model_for(shop, snapshot)
+    if model is None:
+        return ShopShareReport(share=None, computed_at=None)
+    share = model.shop_share(
+        orders_counted=snapshot.orders_counted,
+        orders_without_items=snapshot.orders_without_items,
         gap_limit=gap_limit,
     )
+    return ShopShareReport(share=share, computed_at=snapshot.computed_at)

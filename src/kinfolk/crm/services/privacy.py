@@ -24,6 +24,11 @@ What an erasure removes and what it keeps, and why:
   numbers on the person's orders and keeps numbers, lines, totals, currency, dates and status).
 - The person's Kinfolk account is not deleted: it belongs to the platform and to the other shops
   the person buys from.
+- What stays of the address is its one-way digest on the ``Erasure`` (``erased_address_digest``):
+  an import of old history (a Shopify or Bandcamp export from before the erasure) meets the same
+  address again, and leaves those lines out instead of bringing the person back. A fan who signs
+  up or buys again through the shop itself starts a new record: that is a new relationship, not
+  old history.
 
 Erasing an erased customer changes nothing and says so (Conflict).
 """
@@ -31,12 +36,14 @@ Erasing an erased customer changes nothing and says so (Conflict).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput
 from kinfolk.crm import personal_data
@@ -72,10 +79,31 @@ KEPT_DATA_KEYS = frozenset(
         "number",
         "carrier",
         "automatic",
+        # An imported order's refunds: how much went back, and whether all of it did.
+        "refunded",
+        "full",
     }
 )
 # Subjects whose id is an account or a person rather than a document of the shop.
 PERSONAL_SUBJECTS = frozenset({"account", "customer", "user"})
+# Fixed forever: every stored digest was made with it (see ``erased_address_digest``).
+ERASED_ADDRESS_LABEL = "kinfolk.crm.erased-address.v1"
+
+
+def erased_address_digest(*, shop_id: int, email: str) -> str:
+    """Return the 64-character digest by which a shop recognises an erased address.
+
+    SHA-256 over a fixed label, the shop's id and the address normalised (trimmed, lower-case),
+    so that every spelling of the address gives the same digest. The shop's id salts it: the
+    same person erased from two shops has two unrelated digests, which cannot be matched across
+    shops. The site's ``SECRET_KEY`` is deliberately not part of it: a secret key may be rotated
+    (after a leak, or as routine), and a digest keyed with the old one would never match again,
+    bringing every erased person back with the next import. The price is that whoever holds the
+    database and already knows an address can confirm that it was erased from a shop; the
+    digest does not reveal an address nobody supplies.
+    """
+    text = "\x1f".join((ERASED_ADDRESS_LABEL, str(shop_id), normalize_email(email)))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -199,7 +227,8 @@ def _scores(customer: Customer) -> dict[str, Any] | None:
 @transaction.atomic
 def customer_erase(*, shop: Shop, customer: Customer, requested_by: str) -> Erasure:
     """Erase the customer's personal data in this shop (see the module's notes) and return the
-    record of it, whose ``summary`` counts the rows changed per kind.
+    record of it, whose ``summary`` counts the rows changed per kind and whose ``email_digest``
+    recognises the address when an import of old history meets it again.
 
     Raises Conflict when the customer was already erased (nothing changes).
     """
@@ -215,6 +244,10 @@ def customer_erase(*, shop: Shop, customer: Customer, requested_by: str) -> Eras
         )
     now = clock.now()
     identifiers = personal_data.identifiers_of(customer)
+    # Taken before the record is blanked: what recognises the person in later imports.
+    email_digest = (
+        erased_address_digest(shop_id=shop.pk, email=customer.email) if customer.email else ""
+    )
     summary: dict[str, int] = {}
     # Other apps first: their erasers look for the address and name the record still carries.
     for handler in personal_data.handlers():
@@ -234,6 +267,7 @@ def customer_erase(*, shop: Shop, customer: Customer, requested_by: str) -> Eras
         requested_by=requested_by,
         completed_at=now,
         summary=summary,
+        email_digest=email_digest,
     )
 
 

@@ -2,7 +2,8 @@
 fragment the customer page loads with htmx, or a page of its own), and the shop's overview.
 
 The CRM computes from the timeline alone; the catalogue it measures against is read here and
-passed in.
+passed in. Both pages read the shop's stored model (refreshed every night); a small shop without
+one yet gets it computed on the first visit.
 """
 
 from __future__ import annotations
@@ -11,24 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
-from kinfolk.catalog.models import Product
-from kinfolk.catalog.selectors import products_for_staff
+from kinfolk.catalog.selectors import catalogue_for_crm
 from kinfolk.crm.models import Customer
 from kinfolk.crm.selectors.share import customer_share_for, shop_share_for
-from kinfolk.crm.share import CatalogueProduct
+from kinfolk.crm.services.share import share_snapshot_ensure
 from kinfolk.dashboard.views.access import dashboard_render, shop_view
 from kinfolk.shops.models import Shop
 
 SECTION = "customers"
-
-
-def catalogue_of(shop: Shop) -> list[CatalogueProduct]:
-    """Return every product of the shop, in any status, as the CRM's share computations take it."""
-    rows = products_for_staff(shop=shop).values_list("pk", "name", "category", "status")
-    return [
-        CatalogueProduct(pk, name, category, status == Product.Status.ACTIVE)
-        for pk, name, category, status in rows
-    ]
 
 
 def wants_fragment(request: HttpRequest) -> bool:
@@ -41,8 +32,17 @@ def wants_fragment(request: HttpRequest) -> bool:
 @shop_view()
 def customer_share(request: HttpRequest, shop: Shop, customer: Customer) -> HttpResponse:
     """One fan's products and categories, their share of the catalogue and their gaps."""
-    share = customer_share_for(shop=shop, customer=customer, catalogue=catalogue_of(shop))
-    context = {"shop": shop, "customer": customer, "share": share}
+    catalogue = catalogue_for_crm(shop=shop)
+    snapshot = share_snapshot_ensure(shop=shop, catalogue=lambda: catalogue)
+    report = customer_share_for(
+        shop=shop, customer=customer, catalogue=catalogue, snapshot=snapshot
+    )
+    context = {
+        "shop": shop,
+        "customer": customer,
+        "share": report.share,
+        "model_at": report.computed_at,
+    }
     if wants_fragment(request):
         response = render(request, "dashboard/_customer_share.html", context)
     else:
@@ -57,7 +57,10 @@ def customer_share(request: HttpRequest, shop: Shop, customer: Customer) -> Http
 @shop_view()
 def share_overview(request: HttpRequest, shop: Shop) -> HttpResponse:
     """How much of the catalogue fans own, each category's reach, and the top cross-sell gaps."""
-    share = shop_share_for(shop=shop, catalogue=catalogue_of(shop))
+    # The catalogue is read only when a small shop's first model is computed.
+    snapshot = share_snapshot_ensure(shop=shop, catalogue=lambda: catalogue_for_crm(shop=shop))
+    report = shop_share_for(shop=shop, snapshot=snapshot)
+    context = {"share": report.share, "model_at": report.computed_at}
     return dashboard_render(
-        request, shop, "dashboard/share_overview.html", {"share": share}, section=SECTION
+        request, shop, "dashboard/share_overview.html", context, section=SECTION
     )

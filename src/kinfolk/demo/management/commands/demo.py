@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kinfolk.core import clock
 from kinfolk.crm.services import rfm_recompute, stages_recompute
+from kinfolk.crm.services.share import shop_share_refresh
 from kinfolk.crm.services.value import shop_value_refresh
 from kinfolk.demo.catalogue import SHOPS
 from kinfolk.demo.drops import drops_build
@@ -91,6 +92,7 @@ class Command(BaseCommand):
                 stages_recompute(shop=shop)
                 rfm_recompute(shop=shop)
                 shop_value_refresh(shop=shop)
+                shop_share_refresh(shop=shop)
         downloads = releases_build(shops=shops, now=clock.now(), seed=seed)
         if downloads:
             self.stdout.write(
