@@ -1,5 +1,6 @@
-"""Orders of an edition paid by card through the test processor's signed callbacks, as the
-processor delivers them (signed at the clock's time, so that a moved clock still verifies)."""
+"""Orders of an edition paid by card through the test processor: the card is entered on the
+processor (so that it holds a paid charge, which a refund gives back), and its signed callback
+is delivered at once (signed at the clock's time, so that a moved clock still verifies)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from kinfolk.orders.models import Order
 from kinfolk.orders.services import cart as carts
 from kinfolk.orders.services.checkout import order_place
 from kinfolk.orders.services.payments import payment_callback_handle
+from kinfolk.testpay import services as testpay
 from kinfolk.testpay import signature
+from kinfolk.testpay.models import Charge
 
 _events = itertools.count(1)
+APPROVED_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
 
 SEOUL = {
     "name": "김민지",
@@ -45,8 +50,17 @@ def card_order(shop, edition, email: str, *, language: str = "en") -> Order:
 
 
 def card_callback(order: Order, *, approved: bool = True, event_id: str | None = None) -> str:
-    """Deliver the processor's signed verdict on the order's payment; return the outcome."""
+    """Pay the order's charge on the processor (approved or declined) and deliver its signed
+    verdict on the payment; return the outcome."""
     payment = order.payments.get()
+    if Charge.objects.filter(pk=payment.reference, status=Charge.Status.CREATED).exists():
+        testpay.charge_pay(
+            charge_id=payment.reference,
+            card_number=APPROVED_CARD if approved else DECLINED_CARD,
+            expiry="12/49",
+            cvc="123",
+            name="Kim Minji",
+        )
     body = json.dumps(
         {
             "id": event_id or f"evt_drops_{next(_events)}",

@@ -4,13 +4,14 @@ import pytest
 
 from kinfolk.catalog.services import product_update, variant_update
 from kinfolk.core.errors import InvalidInput, NotFound
-from kinfolk.orders.models import CartLine
+from kinfolk.orders.models import Cart, CartLine
 from kinfolk.orders.selectors import cart_quote
 from kinfolk.orders.services.cart import (
     cart_add,
     cart_clear,
     cart_get,
     cart_get_or_create,
+    cart_new,
     cart_remove,
     cart_set_quantity,
 )
@@ -37,6 +38,25 @@ def test_a_cart_is_found_again_by_its_token_only_in_its_shop(shop, make_shop, ca
     assert cart_get(shop=make_shop(), token=cart.token) is None
     assert cart_get(shop=shop, token="") is None
     assert cart_get_or_create(shop=shop, token="unknown") != cart
+
+
+def test_a_new_cart_is_stored_with_its_first_line_and_not_at_all_when_refused(shop, variant):
+    cart = cart_new(shop=shop)
+    with pytest.raises(InvalidInput):
+        cart_add(shop=shop, cart=cart, variant_id=variant.pk, quantity=6)  # 5 in stock
+    assert not Cart.objects.filter(shop=shop).exists()
+
+    line = cart_add(shop=shop, cart=cart, variant_id=variant.pk, quantity=2)
+
+    assert cart_get(shop=shop, token=cart.token) == cart
+    assert _quantities(cart) == {variant.pk: 2} and line.cart_count == 2
+
+
+def test_each_add_tells_how_many_items_the_whole_cart_holds(shop, cart, variant, make_product):
+    poster = make_product(shop, name="Poster", price=9000, stock=None).variants.get()
+    assert cart_add(shop=shop, cart=cart, variant_id=variant.pk, quantity=2).cart_count == 2
+    assert cart_add(shop=shop, cart=cart, variant_id=poster.pk, quantity=3).cart_count == 5
+    assert cart_add(shop=shop, cart=cart, variant_id=variant.pk, quantity=1).cart_count == 6
 
 
 def test_adding_twice_adds_up(shop, cart, variant):

@@ -78,3 +78,21 @@ def test_free_shipping_starts_exactly_at_the_threshold(shop):
     )
     zone, price = shipping_rate_for(shop=shop, country="JP", subtotal=Money(10**9, "KRW"))
     assert (zone.name, price) == ("World", Money(15000, "KRW"))
+
+
+def test_a_zone_added_or_changed_in_this_process_prices_the_next_parcel(
+    shop, django_assert_num_queries
+):
+    # The shop's zones are kept a few seconds per process (checkout reads them on every page):
+    # a change made here is seen at once, and a repeated read costs no query.
+    small = Money(1000, shop.currency)
+    assert shipping_rate_for(shop=shop, country="JP", subtotal=small)[0].name == "World"
+    zone = shipping_zone_create(shop=shop, name="Japan", countries=["JP"], rate=9000)
+    assert shipping_rate_for(shop=shop, country="JP", subtotal=small)[0].name == "Japan"
+    zone.rate = 7000
+    zone.save()
+    with django_assert_num_queries(1):
+        rate = shipping_rate_for(shop=shop, country="JP", subtotal=small)[1]
+    with django_assert_num_queries(0):
+        shipping_rate_for(shop=shop, country="JP", subtotal=small)
+    assert rate == Money(7000, shop.currency)

@@ -12,6 +12,7 @@ from kinfolk.catalog.services import MAX_STOCK
 from kinfolk.core.errors import InvalidInput, KinfolkError
 from kinfolk.core.money import Money, currency_exponent
 from kinfolk.orders.models import OrderLine
+from kinfolk.orders.services.refunds import new_idempotency_key
 
 
 def parse_price(value: str, currency: str) -> int:
@@ -235,6 +236,61 @@ class ReasonForm(forms.Form):
     """The note that goes with mark paid, cancel and refund."""
 
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class RefundForm(forms.Form):
+    """A refund: how much (everything left, as filled in), why, and the key that makes a
+    repeated submit refund once."""
+
+    amount = forms.CharField(
+        label=_("Amount to refund"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, currency: str, left: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["amount"].initial = price_initial(left, currency)
+        self.fields["amount"].help_text = _(
+            "At most %(left)s. Everything left refunds the whole order."
+        ) % {"left": Money(left, currency).format()}
+        if not self.is_bound:
+            self.fields["idempotency_key"].initial = new_idempotency_key()
+
+    def clean_amount(self) -> int | None:
+        """Return the amount in minor units, or None for everything left (left empty)."""
+        value = (self.cleaned_data.get("amount") or "").strip()
+        if not value:
+            return None
+        exponent = currency_exponent(self.currency)
+        try:
+            return Money.from_major(value, self.currency).amount
+        except InvalidInput as exc:
+            if exc.code == "too_large":
+                raise forms.ValidationError(exc.message, code="too_large") from None
+        if not _is_number(value):
+            raise forms.ValidationError(
+                _("Enter an amount such as %(example)s."),
+                code="invalid",
+                params={"example": "15000" if exponent == 0 else "12.50"},
+            )
+        if exponent == 0:
+            message = _("%(currency)s amounts are whole numbers, without decimals.")
+        else:
+            message = _("%(currency)s amounts have at most %(places)s decimal places.")
+        raise forms.ValidationError(
+            message, code="decimals", params={"currency": self.currency, "places": exponent}
+        )
+
+
+class RefundActionForm(forms.Form):
+    """Which refund of the order "Try again" or "Mark refund as sent" is for."""
+
+    refund = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 class ShipForm(forms.Form):

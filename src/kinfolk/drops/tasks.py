@@ -63,22 +63,24 @@ def refund_unfilled_order(order_id: int) -> bool:
 
 @db_task(retries=5, retry_delay=60)
 def return_payment(payment_id: int) -> bool:
-    """Give a refunded payment's money back through its provider, when the provider can.
+    """Give a refunded payment's money back through its provider: ask again for each of its
+    refunds still waiting for an answer; return whether it had any.
 
-    A provider without a ``refund`` method (bank transfer, the test processor) leaves it to the
-    shop's staff, who see the refund in the order's history.
+    ``order_refund`` queues its refund's own task (``orders.tasks.send_refund``); this one
+    stays for tasks queued before, and is safe to run with it: every ask carries the refund's
+    idempotency key, so the money goes back once.
     """
-    from kinfolk.orders.models import Payment
-    from kinfolk.orders.payments import get_provider
+    from kinfolk.orders.models import Refund
+    from kinfolk.orders.services.refunds import refund_send
 
-    payment = Payment.objects.filter(pk=payment_id).first()
-    if payment is None:
-        return False
-    refund = getattr(get_provider(payment.provider), "refund", None)
-    if refund is None:
-        return False
-    refund(payment=payment)
-    return True
+    waiting = list(
+        Refund.objects.filter(payment_id=payment_id, status=Refund.Status.REQUESTED).values_list(
+            "pk", flat=True
+        )
+    )
+    for refund_id in waiting:
+        refund_send(refund_id=refund_id)
+    return bool(waiting)
 
 
 @db_task(retries=3, retry_delay=10)

@@ -16,6 +16,12 @@ lifecycle services (``kinfolk.orders.services.lifecycle``) run them:
   payment callback then answers with an error and the processor delivers it again), so a handler
   catches what it can settle itself and raises only what a retry may cure;
 - with nothing sent from inside: e-mails and tasks go through ``transaction.on_commit``.
+
+A handler that reads the order's lines says so with ``reads_order_lines`` (naming the relations
+it follows from each line, e.g. ``"variant__edition"``) and reads them as ``order.lines.all()``:
+the lifecycle services load them once for every handler, with the variants' products and those
+relations, and a payment callback loads them before its write transaction (the lines of an order
+do not change once it is placed), so that the transaction holds only the writes.
 """
 
 from __future__ import annotations
@@ -57,6 +63,26 @@ def run_handlers(event: str, *, shop: Shop, order: Order) -> None:
     """Call every handler registered for ``event`` with the shop and the (locked) order."""
     for handler in list(_handlers[event].values()):
         handler(shop=shop, order=order)
+
+
+def reads_order_lines(*relations: str) -> Callable[[OrderHandler], OrderHandler]:
+    """Mark a handler as one that reads ``order.lines.all()`` and, of each line, ``relations``
+    (``select_related`` paths from an order line, e.g. ``"variant__product__release"``)."""
+
+    def mark(handler: OrderHandler) -> OrderHandler:
+        handler.order_line_relations = tuple(relations)
+        return handler
+
+    return mark
+
+
+def line_relations(event: str) -> tuple[str, ...]:
+    """Return what the handlers registered for ``event`` read of each order line (see
+    ``reads_order_lines``), each relation once, in the order they were registered."""
+    relations: dict[str, None] = {}
+    for handler in list(_handlers[event].values()):
+        relations.update(dict.fromkeys(getattr(handler, "order_line_relations", ())))
+    return tuple(relations)
 
 
 # --- Discounts --------------------------------------------------------------------------------

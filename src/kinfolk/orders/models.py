@@ -1,4 +1,4 @@
-"""Carts, orders with their lines and status history, payments and payment callbacks."""
+"""Carts, orders with their lines and status history, payments, refunds and payment callbacks."""
 
 from __future__ import annotations
 
@@ -239,6 +239,10 @@ class Payment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
+    # The sum of this payment's refunds, whatever their state (asked for, on the way, failed and
+    # to be tried again, or done): what can no longer be refunded. Kept with the refunds, in one
+    # transaction under the order's lock; a CHECK constraint keeps it within the amount.
+    refund_total = models.PositiveBigIntegerField(default=0)
     redirect_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -251,6 +255,10 @@ class Payment(models.Model):
                 condition=~Q(reference=""),
                 name="payment_unique_provider_reference",
             ),
+            models.CheckConstraint(
+                condition=Q(refund_total__lte=models.F("amount")),
+                name="payment_not_overrefunded",
+            ),
             # At most one approved payment per order: a duplicate callback can never pay twice.
             models.UniqueConstraint(
                 fields=["order"],
@@ -258,6 +266,98 @@ class Payment(models.Model):
                 name="payment_one_approved_per_order",
             ),
         ]
+
+    @property
+    def refundable(self) -> int:
+        """Return what may still be refunded: an approved payment's amount less its refunds."""
+        if self.status != self.Status.APPROVED:
+            return 0
+        return self.amount - self.refund_total
+
+
+class Refund(models.Model):
+    """Money of one payment given back to the fan, all of it or part, through its provider.
+
+    Recorded as requested in the transaction that decides it; the provider is asked after commit
+    (``orders.services.refunds.refund_send``) and its answer recorded here. The idempotency key
+    goes to the provider with every try, so that however often it is asked, the money goes back
+    once.
+    """
+
+    class Status(models.TextChoices):
+        # Recorded; the worker is asking the provider.
+        REQUESTED = "requested", _("Requested")
+        # The provider took it but the money is not back yet; for bank transfers staff send it
+        # themselves and mark it sent.
+        PENDING = "pending", _("Pending")
+        # The money went back to the fan.
+        SUCCEEDED = "succeeded", _("Refunded")
+        # The provider refused it (``message`` says why); staff may try again with the same key.
+        FAILED = "failed", _("Failed")
+
+    # Which status may follow which (anything else is refused): a failed refund is asked again,
+    # a pending or failed one may be marked sent by staff who returned the money themselves.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.REQUESTED: frozenset({Status.PENDING, Status.SUCCEEDED, Status.FAILED}),
+        Status.PENDING: frozenset({Status.SUCCEEDED}),
+        Status.FAILED: frozenset({Status.REQUESTED, Status.SUCCEEDED}),
+        Status.SUCCEEDED: frozenset(),
+    }
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    # The provider's last word: why it failed, or what staff have to do.
+    message = models.CharField(max_length=500, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=200, blank=True)
+    # How many times the provider was asked (a "Try again" asks once more).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            # Only a refund that succeeded has a date the money went back.
+            models.CheckConstraint(
+                condition=Q(status="succeeded", refunded_at__isnull=False)
+                | (~Q(status="succeeded") & Q(refunded_at__isnull=True)),
+                name="refund_refunded_at_when_succeeded",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        """Return whether staff still have something to do or wait for (not yet refunded)."""
+        return self.status != self.Status.SUCCEEDED
+
+    def transition_to(self, status: str) -> None:
+        """Move to ``status``; raise InvalidTransition if not allowed. The caller saves."""
+        if status not in self.TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                _("A refund that is %(from)s cannot become %(to)s.")
+                % {
+                    "from": self.get_status_display().lower(),
+                    "to": self.Status(status).label.lower(),
+                }
+            )
+        self.status = status
 
 
 class PaymentCallback(models.Model):

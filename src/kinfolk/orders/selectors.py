@@ -3,18 +3,49 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import ProductImage
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.core.money import Money
+from kinfolk.orders import extensions
 from kinfolk.orders.extensions import Discount, discount_find, discount_offers
-from kinfolk.orders.models import Cart, CartLine, Order
+from kinfolk.orders.models import Cart, CartLine, Order, OrderLine
 from kinfolk.shops.models import ShippingZone, Shop
 from kinfolk.shops.selectors import shipping_rate_for
+
+
+class PreparedRead:
+    """A read of plain columns (a ``values_list``) that the ORM builds once per process and that
+    then runs with new parameters, at the cost of running it.
+
+    Meant for the reads a write transaction needs: on SQLite such a transaction holds the whole
+    database's write lock, and building a query with the ORM takes longer than running it.
+    ``build(*params)`` returns the queryset for ``params``, which must be the query's only
+    parameters, in order; a query with other parameters is simply built every time.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet]):
+        self.build = build
+        self._sql: dict[str, str] = {}  # by database vendor
+
+    def rows(self, *params) -> list[tuple]:
+        """Return the rows for ``params``, as tuples."""
+        sql = self._sql.get(connection.vendor)
+        if sql is None:
+            sql, built = self.build(*params).query.sql_with_params()
+            if tuple(built) == params:
+                self._sql[connection.vendor] = sql
+            else:
+                params = built
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()]
 
 
 @dataclass
@@ -56,12 +87,22 @@ class Quote:
         return sum(line.quantity for line in self.lines)
 
 
-def cart_lines(*, shop: Shop, cart: Cart | None, images: bool = True) -> list[CartLine]:
+def cart_lines(
+    *, shop: Shop, cart: Cart | None, images: bool = True, related: tuple[str, ...] = ()
+) -> list[CartLine]:
     """Return the cart's lines with variant and product loaded (and, with ``images``, the
-    product's images) in a fixed number of queries."""
+    product's images) in a fixed number of queries.
+
+    ``related`` names further one-to-one relations to load with them (``"variant__edition"``
+    for an app built on orders that needs its own row of each line's variant).
+    """
     if cart is None or cart.shop_id != shop.pk:
         return []
-    lines = CartLine.objects.filter(cart=cart).select_related("variant__product").order_by("id")
+    return _lines(CartLine.objects.filter(cart=cart), images=images, related=related)
+
+
+def _lines(lines: QuerySet[CartLine], *, images: bool, related: tuple[str, ...]) -> list[CartLine]:
+    lines = lines.select_related("variant__product", *related).order_by("id")
     if images:
         lines = lines.prefetch_related(
             Prefetch(
@@ -70,6 +111,26 @@ def cart_lines(*, shop: Shop, cart: Cart | None, images: bool = True) -> list[Ca
             )
         )
     return list(lines)
+
+
+def cart_with_lines(
+    *, shop: Shop, token: str | None, images: bool = True, related: tuple[str, ...] = ()
+) -> tuple[Cart | None, list[CartLine]]:
+    """Return the shop's cart with this token and its lines (as ``cart_lines`` gives them), in
+    one query when the cart holds something; ``(None, [])`` without such a cart."""
+    if not token:
+        return None, []
+    lines = _lines(
+        CartLine.objects.filter(cart__shop=shop, cart__token=token),
+        images=images,
+        related=("cart", *related),
+    )
+    if not lines:
+        return Cart.objects.filter(shop=shop, token=token).first(), []
+    cart = lines[0].cart
+    for line in lines:
+        line.cart = cart
+    return cart, lines
 
 
 def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "", images: bool = True) -> Quote:
@@ -168,6 +229,38 @@ def checkout_discount_offers(*, shop: Shop, account) -> list[Discount]:
     if account is None or not account.is_authenticated:
         return []
     return discount_offers(shop=shop, account=account)
+
+
+def order_lines_for(*, order_id: int, event: str) -> list[OrderLine]:
+    """Return the order's lines with their variants' products and what the handlers of
+    ``event`` (``orders.extensions``) read of each, for ``order_lines_keep``."""
+    relations = ("variant__product", *extensions.line_relations(event))
+    return list(OrderLine.objects.filter(order_id=order_id).select_related(*relations))
+
+
+def order_lines_keep(order: Order, lines: list[OrderLine]) -> None:
+    """Keep ``lines`` (``order_lines_for``) on ``order``: ``order.lines.all()`` gives them
+    without a query from now on."""
+    cache = getattr(order, "_prefetched_objects_cache", {})
+    cache.pop("lines", None)
+    # As prefetch_related keeps them: a queryset already evaluated (its other uses still work).
+    kept = order.lines.all()
+    kept._result_cache = lines
+    kept._prefetch_done = True
+    for line in lines:
+        line.order = order
+    order._prefetched_objects_cache = {**cache, "lines": kept}
+
+
+def order_lines_forget(order: Order) -> None:
+    """Drop the lines kept on ``order``: ``order.lines.all()`` reads them again."""
+    getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)
+
+
+def order_lines_kept(order: Order) -> list[OrderLine] | None:
+    """Return the lines kept on ``order`` by ``order_lines_keep`` (or a prefetch), else None."""
+    kept = getattr(order, "_prefetched_objects_cache", {}).get("lines")
+    return None if kept is None else list(kept)
 
 
 def order_get_for_shop(*, shop: Shop, number: str) -> Order:

@@ -19,6 +19,7 @@ from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
+from kinfolk.orders.selectors import PreparedRead
 from kinfolk.referrals.first_touch import FirstTouch, cookie_name, is_share_code, touch_read
 from kinfolk.referrals.models import (
     DEFAULT_WINDOW_DAYS,
@@ -252,6 +253,16 @@ def referral_signup_credit(*, shop: Shop, account, touch: FirstTouch) -> Referra
     )
 
 
+# Whether a customer of the shop was referred: built once per process (see PreparedRead).
+_REFERRED = PreparedRead(
+    lambda customer_id, shop_id: (
+        Referral.objects.filter(referred_id=customer_id)
+        .filter(shop_id=shop_id)
+        .values_list("pk")[:1]
+    )
+)
+
+
 def referral_order_paid(*, shop: Shop, order) -> None:
     """Credit a paid order to the fan who brought its buyer (an orders ``paid`` handler).
 
@@ -259,6 +270,10 @@ def referral_order_paid(*, shop: Shop, order) -> None:
     place: the friend did buy, and a reward already e-mailed is not taken back.
     """
     if order.customer_id is None:
+        return
+    # Most buyers were brought by nobody: one cheap read settles it, inside the payment's write
+    # transaction, without the credit's savepoints.
+    if not _REFERRED.rows(order.customer_id, shop.pk):
         return
     referral_credit(
         shop=shop, customer=order.customer, kind=ReferralCredit.Kind.ORDER, subject_id=order.number

@@ -13,10 +13,12 @@ class ReleasesConfig(AppConfig):
         from kinfolk.orders import extensions
         from kinfolk.releases.personal_data import register_handlers
         from kinfolk.releases.services.delivery import (
+            ORDER_LINE_RELATIONS,
             grants_give_for_order,
             grants_revoke_for_order,
         )
 
+        @extensions.reads_order_lines(*ORDER_LINE_RELATIONS)
         def paid(*, shop, order) -> None:
             grants_give_for_order(shop=shop, order=order)
 

@@ -75,9 +75,52 @@ def membership_role(*, shop: Shop, user) -> str | None:
     return Membership.objects.filter(shop=shop, user=user).values_list("role", flat=True).first()
 
 
+# Checkout reads the shop's zones two or three times per page (the country list, the shipping
+# price), and they change rarely: each process keeps them for a few seconds, as it keeps open
+# shops. A save or delete of a zone or a shop in this process forgets them at once; another
+# process sees the change within SHIPPING_ZONES_TTL seconds.
+SHIPPING_ZONES_TTL = 5.0
+_shipping_zones: dict[int, tuple[float, tuple[ShippingZone, ...]]] = {}
+
+
+def shipping_zones_of(*, shop: Shop) -> list[ShippingZone]:
+    """Return the shop's shipping zones (copies of their own to the caller), oldest first.
+
+    A shop loaded with its zones prefetched (``prefetch_related("shipping_zones")``) gives those.
+    """
+    prefetched = getattr(shop, "_prefetched_objects_cache", {}).get("shipping_zones")
+    if prefetched is not None:
+        return list(prefetched)
+    now = time.monotonic()
+    cached = _shipping_zones.get(shop.pk)
+    if cached is None or cached[0] <= now:
+        zones = tuple(ShippingZone.objects.filter(shop_id=shop.pk).order_by("id"))
+        if len(_shipping_zones) > 1000:
+            _shipping_zones.clear()
+        cached = (now + SHIPPING_ZONES_TTL, zones)
+        _shipping_zones[shop.pk] = cached
+    return [copy.copy(zone) for zone in cached[1]]
+
+
+def forget_shipping_zones(**kwargs) -> None:
+    """Drop the cached shipping zones (on any zone's or shop's save or delete)."""
+    _shipping_zones.clear()
+
+
+for _sender in (ShippingZone, Shop):
+    post_save.connect(
+        forget_shipping_zones, sender=_sender, dispatch_uid=f"shops-forget-zones-{_sender.__name__}"
+    )
+    post_delete.connect(
+        forget_shipping_zones,
+        sender=_sender,
+        dispatch_uid=f"shops-forget-zones-delete-{_sender.__name__}",
+    )
+
+
 def shipping_zone_for(*, shop: Shop, country: str) -> ShippingZone:
     """Return the zone that covers ``country``: a zone naming it, else the rest-of-world zone."""
-    zones = list(shop.shipping_zones.all())
+    zones = shipping_zones_of(shop=shop)
     for zone in zones:
         if country in zone.countries:
             return zone

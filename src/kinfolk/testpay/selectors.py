@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import NotFound
-from kinfolk.testpay.models import Charge
+from kinfolk.testpay.models import Charge, Refund
 
 
 def charge_get(*, charge_id: uuid.UUID | str) -> Charge:
@@ -17,3 +17,11 @@ def charge_get(*, charge_id: uuid.UUID | str) -> Charge:
         return Charge.objects.get(pk=charge_id)
     except (Charge.DoesNotExist, ValidationError, ValueError):
         raise NotFound(_("No such charge.")) from None
+
+
+def refund_get(*, idempotency_key: str) -> Refund:
+    """Return the refund made with ``idempotency_key``, or raise NotFound."""
+    refund = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if refund is None:
+        raise NotFound(_("No such refund."))
+    return refund

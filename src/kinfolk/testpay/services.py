@@ -1,23 +1,25 @@
-"""Writes of the simulated processor: create and pay charges, deliver their signed callbacks."""
+"""Writes of the simulated processor: create, pay and refund charges, deliver signed callbacks."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kinfolk.core import clock
-from kinfolk.core.errors import InvalidInput, NotFound
-from kinfolk.core.money import known_currencies
+from kinfolk.core.errors import Conflict, InvalidInput, NotFound
+from kinfolk.core.money import format_money, known_currencies
 from kinfolk.testpay import cards, signature
-from kinfolk.testpay.models import CallbackAttempt, Charge
+from kinfolk.testpay.models import CallbackAttempt, Charge, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,6 @@ def _locked_charge(charge_id: uuid.UUID | str) -> Charge:
         raise NotFound(_("No such charge.")) from None
 
 
-@transaction.atomic
 def charge_pay(
     *, charge_id: uuid.UUID | str, card_number: str, expiry: str, cvc: str, name: str
 ) -> Charge:
@@ -92,7 +93,7 @@ def charge_pay(
     A charge already decided is returned unchanged and queues nothing, so a double submit or a
     retried request is harmless.
     """
-    charge = _locked_charge(charge_id)
+    charge = _charge(charge_id)
     if charge.is_decided:
         return charge
     now = clock.now()
@@ -100,12 +101,28 @@ def charge_pay(
         card_number=card_number, expiry=expiry, cvc=cvc, name=name, today=now.date()
     )
     charge.decide(decline_reason=cards.TEST_CARDS.get(number, ""), card_last4=number[-4:], at=now)
-    charge.save(update_fields=["status", "decline_reason", "card_last4", "decided_at", "event_id"])
-
-    deliveries = 2 if number == cards.DUPLICATE_CALLBACK_CARD else 1
-    for _delivery in range(deliveries):
-        transaction.on_commit(lambda: _enqueue_callback(charge))
+    charge.card_closed = number == cards.CLOSED_CARD
+    fields = ["status", "decline_reason", "card_last4", "decided_at", "event_id", "card_closed"]
+    # Decided with one conditional UPDATE, the card checked before: the transaction (on SQLite
+    # the database's one write lock) holds that statement only. A charge decided or voided by
+    # another request meanwhile stays as that request left it.
+    with transaction.atomic():
+        decided = Charge.objects.filter(pk=charge.pk, status=Charge.Status.CREATED).update(
+            **{field: getattr(charge, field) for field in fields}
+        )
+        if not decided:
+            return _charge(charge.pk)
+        deliveries = 2 if number == cards.DUPLICATE_CALLBACK_CARD else 1
+        for _delivery in range(deliveries):
+            transaction.on_commit(lambda: _enqueue_callback(charge))
     return charge
+
+
+def _charge(charge_id: uuid.UUID | str) -> Charge:
+    try:
+        return Charge.objects.get(pk=charge_id)
+    except (Charge.DoesNotExist, ValidationError, ValueError):
+        raise NotFound(_("No such charge.")) from None
 
 
 @transaction.atomic
@@ -121,6 +138,139 @@ def charge_void(*, charge_id: uuid.UUID | str) -> Charge:
     charge.void(at=clock.now())
     charge.save(update_fields=["status", "decided_at"])
     return charge
+
+
+@transaction.atomic
+def charge_card_reopen(*, charge_id: uuid.UUID | str) -> Charge:
+    """Let refunds reach the charge's card again (its issuer reopened it); return the charge."""
+    charge = _locked_charge(charge_id)
+    if charge.card_closed:
+        charge.card_closed = False
+        charge.save(update_fields=["card_closed"])
+    return charge
+
+
+# Printable ASCII without spaces, as processors accept for idempotency keys.
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
+
+
+def _check_refund_input(*, amount: int, idempotency_key: str, reason: str) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidInput(_("The amount must be a positive whole number."), field="amount")
+    if not isinstance(idempotency_key, str) or not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise InvalidInput(
+            _("The idempotency key must have 1 to 100 visible ASCII characters."),
+            field="idempotency_key",
+        )
+    if len(reason) > 200:
+        raise InvalidInput(_("The reason can have at most 200 characters."), field="reason")
+
+
+def _charge_uuid(charge_id: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return charge_id if isinstance(charge_id, uuid.UUID) else uuid.UUID(str(charge_id))
+    except ValueError:
+        raise NotFound(_("No such charge.")) from None
+
+
+def _same_request(refund: Refund, *, charge_id: uuid.UUID, amount: int) -> Refund:
+    """Return ``refund`` when it answers the same request, else raise Conflict."""
+    if refund.charge_id != charge_id or refund.amount != amount:
+        raise Conflict(
+            _("This idempotency key was already used for another refund."),
+            field="idempotency_key",
+            code="idempotency_key_reused",
+        )
+    return refund
+
+
+def refund_create(
+    *, charge_id: uuid.UUID | str, amount: int, idempotency_key: str, reason: str = ""
+) -> Refund:
+    """Give ``amount`` minor units of an approved charge back to its card; return the refund.
+
+    Answers at once, as a real processor's refund API does: the refund has succeeded, or failed
+    with a ``failure_reason`` ("card_closed": the issuer closed the card). The merchant's
+    ``idempotency_key`` names the refund: the same key again returns that refund and gives
+    nothing back a second time (a failed one, which gave nothing, is tried again), and two
+    requests racing with one key make one refund (the key is unique). A key used before for
+    another charge or amount raises Conflict.
+
+    Raises InvalidInput for a bad amount or one above what is left of the charge, Conflict for
+    a charge that was not paid, NotFound for an unknown charge.
+    """
+    _check_refund_input(amount=amount, idempotency_key=idempotency_key, reason=reason)
+    charge_uuid = _charge_uuid(charge_id)
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        _same_request(existing, charge_id=charge_uuid, amount=amount)
+        if existing.succeeded:
+            return existing
+    try:
+        return _refund_decide(
+            charge_id=charge_uuid, amount=amount, idempotency_key=idempotency_key, reason=reason
+        )
+    except IntegrityError:
+        # The same key arrived at once for another charge, whose lock this request did not wait
+        # for: the unique key let one of them in.
+        existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _same_request(existing, charge_id=charge_uuid, amount=amount)
+
+
+@transaction.atomic
+def _refund_decide(
+    *, charge_id: uuid.UUID, amount: int, idempotency_key: str, reason: str
+) -> Refund:
+    # The charge's lock queues every refund of the charge, so what is left is read once and
+    # a request that waited for it sees the refund the one before it made with the same key.
+    charge = _locked_charge(charge_id)
+    refund = Refund.objects.select_for_update().filter(idempotency_key=idempotency_key).first()
+    if refund is not None:
+        _same_request(refund, charge_id=charge_id, amount=amount)
+        if refund.succeeded:
+            return refund
+    if charge.status != Charge.Status.APPROVED:
+        raise Conflict(_("Only a paid charge can be refunded."), code="not_paid")
+    if amount > charge.refundable:
+        raise InvalidInput(
+            _("%(amount)s is more than is left to refund on this charge (%(left)s).")
+            % {
+                "amount": format_money(amount, charge.currency),
+                "left": format_money(charge.refundable, charge.currency),
+            },
+            field="amount",
+            code="over_refund",
+        )
+    now = clock.now()
+    failure = cards.REFUND_CARD_CLOSED if charge.card_closed else ""
+    status = Refund.Status.FAILED if failure else Refund.Status.SUCCEEDED
+    if refund is None:
+        refund = Refund.objects.create(
+            charge=charge,
+            amount=amount,
+            currency=charge.currency,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            status=status,
+            failure_reason=failure,
+            created_at=now,
+            decided_at=now,
+        )
+    else:
+        refund.status, refund.failure_reason, refund.decided_at = status, failure, now
+        refund.attempts += 1
+        refund.save(update_fields=["status", "failure_reason", "decided_at", "attempts"])
+    if not failure:
+        # Under the charge's lock this always matches; the condition and the CHECK constraint
+        # would refuse a refund beyond the charge all the same.
+        taken = Charge.objects.filter(
+            pk=charge.pk, amount_refunded__lte=F("amount") - amount
+        ).update(amount_refunded=F("amount_refunded") + amount)
+        if not taken:
+            raise Conflict(_("This charge has nothing left to refund."), code="over_refund")
+    return refund
 
 
 def _enqueue_callback(charge: Charge) -> None:

@@ -6,6 +6,7 @@ Other apps never create Customer or Interaction rows themselves; they call these
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,22 +22,21 @@ from kinfolk.crm.stage_rules import AFFECTS_STAGE
 from kinfolk.shops.models import Shop
 
 
-@transaction.atomic
-def customer_get_or_create(
-    *,
-    shop: Shop,
-    email: str,
-    name: str = "",
-    country: str = "",
-    account: User | None = None,
-) -> Customer:
-    """Return the shop's customer with this address, creating it on first contact.
+@dataclass(frozen=True)
+class CustomerLookup:
+    """What ``customer_get_or_create`` reads before it writes (see ``customer_lookup``)."""
 
-    Safe under concurrency: two first orders at once end with one customer (unique constraint).
-    ``account`` is linked to the customer only when this is the account's own, confirmed
-    address and neither side is linked yet; any other address (a gift sent to someone else,
-    a typo, a stranger's address) gives its customer unlinked, so that nobody reaches another
-    person's history by typing their address.
+    email: str  # normalised
+    customer: Customer | None  # the shop's customer with this address, if there is one
+    account: User | None  # the account to link to the customer (None: none may be linked)
+
+
+def customer_lookup(*, shop: Shop, email: str, account: User | None = None) -> CustomerLookup:
+    """Find the shop's customer with this address, and whether ``account`` may be linked to it.
+
+    ``customer_get_or_create`` does this itself; a caller about to open a write transaction
+    does it before and hands the result over, so that the transaction holds only the writes.
+    Raises InvalidInput for an empty address.
     """
     email = normalize_email(email)
     if not email:
@@ -47,11 +47,44 @@ def customer_get_or_create(
         customers_follow_account_email(account=account, shop=shop)
     if account is not None and not _may_link(shop=shop, email=email, account=account):
         account = None
-    customer = Customer.objects.filter(shop=shop).with_email(email).first()
+    try:
+        # One at most (a unique index on the shop and the address): get() needs no ORDER BY.
+        customer = Customer.objects.filter(shop=shop).with_email(email).get()
+    except Customer.DoesNotExist:
+        customer = None
+    return CustomerLookup(email=email, customer=customer, account=account)
+
+
+def customer_get_or_create(
+    *,
+    shop: Shop,
+    email: str,
+    name: str = "",
+    country: str = "",
+    account: User | None = None,
+    lookup: CustomerLookup | None = None,
+) -> Customer:
+    """Return the shop's customer with this address, creating it on first contact.
+
+    Safe under concurrency: two first orders at once end with one customer (unique constraint).
+    ``account`` is linked to the customer only when this is the account's own, confirmed
+    address and neither side is linked yet; any other address (a gift sent to someone else,
+    a typo, a stranger's address) gives its customer unlinked, so that nobody reaches another
+    person's history by typing their address.
+
+    ``lookup`` is ``customer_lookup``'s answer for the same shop, address and account, read
+    by the caller before its transaction; without it the lookup is made here.
+    """
+    if lookup is None or lookup.email != normalize_email(email):
+        lookup = customer_lookup(shop=shop, email=email, account=account)
+    email, customer, account = lookup.email, lookup.customer, lookup.account
+    if customer is not None and customer.shop_id != shop.pk:
+        raise InvalidInput(_("This customer belongs to another shop."))
     if customer is None:
         try:
+            # A savepoint: another request may have created the same customer meanwhile.
             with transaction.atomic():
-                customer = Customer.objects.create(
+                return Customer.objects.create(
                     shop=shop,
                     email=email,
                     name=name,
@@ -59,9 +92,15 @@ def customer_get_or_create(
                     account=account,
                     created_at=clock.now(),
                 )
-            return customer
         except IntegrityError:
-            customer = Customer.objects.filter(shop=shop).with_email(email).get()
+            customer = Customer.objects.filter(shop=shop).with_email(email).first()
+            if customer is None:
+                # Not the address: the account got another record of the shop meanwhile
+                # (one per account and shop). This address's record is made unlinked.
+                with transaction.atomic():
+                    return Customer.objects.create(
+                        shop=shop, email=email, name=name, country=country, created_at=clock.now()
+                    )
     changed = []
     if account is not None and customer.account_id is None:
         customer.account = account
@@ -73,7 +112,8 @@ def customer_get_or_create(
         customer.country = country
         changed.append("country")
     if changed:
-        customer.save(update_fields=changed)
+        with transaction.atomic(savepoint=False):
+            customer.save(update_fields=changed)
     return customer
 
 
@@ -99,7 +139,6 @@ def customers_link_account(*, account) -> int:
     )
 
 
-@transaction.atomic
 def interaction_record(
     *,
     shop: Shop,
@@ -125,23 +164,28 @@ def interaction_record(
         raise InvalidInput(_("This customer belongs to another shop."))
     if kind not in Interaction.Kind.values:
         raise InvalidInput(f"Unknown interaction kind {kind!r}.")
-    interaction = Interaction.objects.create(
-        shop=shop,
-        customer=customer,
-        kind=kind,
-        source=source,
-        occurred_at=occurred_at or clock.now(),
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        data=data or {},
-    )
     # The stage's own record (stage_changed) is not in AFFECTS_STAGE: no recursion.
-    if update_stage and kind in AFFECTS_STAGE:
-        if defer_stage:
-            from kinfolk.crm.tasks import customer_stage_update
-
-            shop_id, customer_id = shop.pk, customer.pk
-            transaction.on_commit(lambda: customer_stage_update(shop_id, customer_id))
-        else:
+    stage_now = update_stage and kind in AFFECTS_STAGE and not defer_stage
+    stage_later = update_stage and kind in AFFECTS_STAGE and defer_stage
+    # A savepoint only around the stage's update: inside a caller's transaction (an order, a
+    # payment) the INSERT alone needs none, and two statements fewer keep its write lock short.
+    # Outside one, this is a transaction of its own either way (core/sqlite queues it).
+    with transaction.atomic(savepoint=stage_now):
+        interaction = Interaction.objects.create(
+            shop=shop,
+            customer=customer,
+            kind=kind,
+            source=source,
+            occurred_at=occurred_at or clock.now(),
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            data=data or {},
+        )
+        if stage_now:
             stage_update_for(shop=shop, customer=customer)
+    if stage_later:
+        from kinfolk.crm.tasks import customer_stage_update
+
+        shop_id, customer_id = shop.pk, customer.pk
+        transaction.on_commit(lambda: customer_stage_update(shop_id, customer_id))
     return interaction

@@ -19,11 +19,18 @@ from django.utils.translation import gettext as _
 from kinfolk.core.addresses import address_format
 from kinfolk.core.errors import KinfolkError
 from kinfolk.dashboard import selectors
-from kinfolk.dashboard.forms import ReasonForm, ShipForm, add_service_error, focus_first_error
+from kinfolk.dashboard.forms import (
+    ReasonForm,
+    RefundActionForm,
+    RefundForm,
+    ShipForm,
+    add_service_error,
+    focus_first_error,
+)
 from kinfolk.dashboard.views.access import dashboard_render, shop_view
-from kinfolk.orders.models import Order
+from kinfolk.orders.models import Order, Payment
 from kinfolk.orders.notes import REFUND_NEEDED_NOTE, order_note_display
-from kinfolk.orders.services import lifecycle
+from kinfolk.orders.services import lifecycle, refunds
 from kinfolk.shops.models import Shop
 
 ORDERS_PER_PAGE = 50
@@ -96,6 +103,16 @@ def _order_page(
     lines = list(order.lines.all())
     focus_first_error(form)
     events = list(order.events.all())
+    payments = list(order.payments.all())
+    refund_left = sum(payment.refundable for payment in payments)
+    order_refunds = [
+        {
+            "refund": refund,
+            "reason": order_note_display(refund.reason),
+            "message": order_note_display(refund.message),
+        }
+        for refund in order.refunds.all()
+    ]
     context = {
         "order": order,
         "refund_needed": any(event.note == REFUND_NEEDED_NOTE for event in events),
@@ -111,14 +128,24 @@ def _order_page(
             }
             for event in events
         ],
-        "payments": list(order.payments.all()),
+        "payments": payments,
+        "refunds": order_refunds,
+        "open_refunds": [row for row in order_refunds if row["refund"].is_open],
+        "refunded": sum(r["refund"].amount for r in order_refunds if not r["refund"].is_open),
+        "refunding": sum(r["refund"].amount for r in order_refunds if r["refund"].is_open),
+        "refund_left": refund_left,
         "shipments": _shipments(order),
         "actions": _actions(order),
         "failed": failed,
         "ship_form": form if failed == "ship" else ShipForm(lines=lines),
         "forms": {
-            name: form if failed == name else ReasonForm(prefix=name)
-            for name in ("mark_paid", "cancel", "refund")
+            **{
+                name: form if failed == name else ReasonForm(prefix=name)
+                for name in ("mark_paid", "cancel")
+            },
+            "refund": form
+            if failed == "refund"
+            else RefundForm(prefix="refund", currency=order.currency, left=refund_left),
         },
         "failed_form": form,
     }
@@ -222,17 +249,68 @@ def order_cancel(request: HttpRequest, shop: Shop, order: Order) -> HttpResponse
     )
 
 
+def _refund_left(order: Order) -> int:
+    return sum(
+        payment.refundable for payment in order.payments.filter(status=Payment.Status.APPROVED)
+    )
+
+
 @shop_view(methods=("POST",))
 def order_refund(request: HttpRequest, shop: Shop, order: Order) -> HttpResponse:
-    return _act(
-        request,
-        shop,
-        order,
-        name="refund",
-        form=ReasonForm(request.POST, prefix="refund"),
-        call=lambda form: lifecycle.order_refund(
-            shop=shop, order=order, actor=request.user, reason=form.cleaned_data["note"]
-        ),
-        done=_("Order #%(number)s is marked refunded; unshipped items are back in stock.")
-        % {"number": order.number},
+    """Refund the order, all that is left or part of it; or, with ``action``, act on one of its
+    refunds: "retry" asks the provider again (same key), "mark_sent" records that staff
+    returned the money themselves."""
+    action = request.POST.get("action", "refund")
+    if action in ("retry", "mark_sent"):
+        return _refund_action(request, shop, order, action)
+    form = RefundForm(
+        request.POST, prefix="refund", currency=order.currency, left=_refund_left(order)
     )
+    if not form.is_valid():
+        return _order_page(request, shop, order, failed="refund", form=form, status=400)
+    try:
+        order = lifecycle.order_refund(
+            shop=shop,
+            order=order,
+            actor=request.user,
+            reason=form.cleaned_data["note"],
+            amount=form.cleaned_data["amount"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except KinfolkError as exc:
+        add_service_error(form, exc)
+        return _order_page(request, shop, order, failed="refund", form=form, status=exc.status)
+    if order.status == Order.Status.REFUNDED:
+        done = _(
+            "Order #%(number)s is refunded; unshipped items are back in stock. "
+            "The money goes back through the payment provider."
+        )
+    else:
+        done = _("A part of order #%(number)s is being refunded through the payment provider.")
+    messages.success(request, done % {"number": order.number})
+    return redirect("dashboard:order", shop=shop.slug, number=order.number)
+
+
+def _refund_action(request: HttpRequest, shop: Shop, order: Order, action: str) -> HttpResponse:
+    form = RefundActionForm(request.POST)
+    if not form.is_valid():
+        form.add_error(None, _("This refund does not exist."))
+        return _order_page(request, shop, order, failed="refund_action", form=form, status=400)
+    refund_id = form.cleaned_data["refund"]
+    if not order.refunds.filter(pk=refund_id).exists():
+        form.add_error(None, _("This refund does not exist."))
+        return _order_page(request, shop, order, failed="refund_action", form=form, status=404)
+    try:
+        if action == "retry":
+            refunds.refund_retry(shop=shop, refund_id=refund_id, actor=request.user)
+            done = _("The refund is being sent to the payment provider again.")
+        else:
+            refunds.refund_mark_sent(shop=shop, refund_id=refund_id, actor=request.user)
+            done = _("The refund is marked as sent.")
+    except KinfolkError as exc:
+        add_service_error(form, exc)
+        return _order_page(
+            request, shop, order, failed="refund_action", form=form, status=exc.status
+        )
+    messages.success(request, done)
+    return redirect("dashboard:order", shop=shop.slug, number=order.number)

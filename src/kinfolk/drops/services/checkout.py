@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kinfolk.accounts.models import normalize_email
+from kinfolk.catalog.models import Variant
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
 from kinfolk.drops import tasks
@@ -31,8 +32,10 @@ from kinfolk.drops.services.holds import (
     hold_release,
 )
 from kinfolk.drops.services.waitlist import waitlist_offer_freed
-from kinfolk.orders.models import Order, OrderLine, Payment
+from kinfolk.orders import extensions
+from kinfolk.orders.models import Order, OrderLine
 from kinfolk.orders.notes import system_note
+from kinfolk.orders.selectors import order_lines_kept
 from kinfolk.orders.services.lifecycle import order_lock, order_refund
 from kinfolk.shops.models import Shop
 
@@ -151,9 +154,17 @@ def hold_give_back(*, shop: Shop, token: str, email: str) -> Hold:
 
 
 def _edition_lines(order: Order) -> list[tuple[Edition, int]]:
-    lines = OrderLine.objects.filter(order=order, variant__edition__isnull=False).select_related(
-        "variant__edition"
-    )
+    """Return the order's lines of editions as (edition, quantity): from the lines the orders
+    app loaded with their editions (``copies_sell_for_order``), else read here."""
+    kept = order_lines_kept(order)
+    if kept is not None and all(
+        Variant.edition.is_cached(line.variant) for line in kept if line.variant_id
+    ):
+        lines = [line for line in kept if getattr(line.variant, "edition", None) is not None]
+    else:
+        lines = OrderLine.objects.filter(
+            order=order, variant__edition__isnull=False
+        ).select_related("variant__edition")
     return [(line.variant.edition, line.quantity) for line in lines]
 
 
@@ -174,6 +185,7 @@ def _holds_paying(order: Order, edition: Edition, quantity: int) -> list[Hold]:
     return [newest] if newest else []
 
 
+@extensions.reads_order_lines("variant__edition")
 def copies_sell_for_order(*, shop: Shop, order: Order) -> list[Copy]:
     """Sell the paid ``order`` a numbered copy for each of its edition lines; return them.
 
@@ -238,15 +250,17 @@ def _unfilled(order: Order) -> bool:
 
 @transaction.atomic
 def order_refund_unfilled(*, shop: Shop, order_id: int) -> bool:
-    """Refund the paid order ``order_id`` that got no copy, and e-mail the fan after commit;
-    return False when there is nothing to do (refunded already, or its copies were sold)."""
+    """Refund the paid order ``order_id`` that got no copy, in full, and e-mail the fan after
+    commit; return False when there is nothing to do (refunded already, or its copies were sold).
+
+    The money goes back through the payment's provider after commit (``order_refund`` queues
+    it), under the refund's idempotency key: once, however often this or its task runs.
+    """
     order = order_lock(shop=shop, order_id=order_id)
     if not order.can_transition_to(Order.Status.REFUNDED) or not _unfilled(order):
         return False
     editions = [edition for edition, _quantity in _edition_lines(order)]
     order_refund(shop=shop, order=order, reason=SOLD_OUT_REFUND_NOTE)
-    for payment in order.payments.filter(status=Payment.Status.REFUNDED):
-        transaction.on_commit(partial(tasks.return_payment, payment.pk), robust=True)
     if editions:
         transaction.on_commit(
             partial(tasks.send_drop_email, DropMessage.Kind.SOLD_OUT_REFUND, str(order.pk))

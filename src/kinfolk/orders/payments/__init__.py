@@ -9,9 +9,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import InvalidInput
-from kinfolk.orders.payments.base import CallbackEvent, PaymentProvider
+from kinfolk.orders.payments.base import CallbackEvent, PaymentProvider, RefundResult
 
-__all__ = ["CallbackEvent", "PaymentProvider", "enabled_providers", "get_provider"]
+__all__ = ["CallbackEvent", "PaymentProvider", "RefundResult", "enabled_providers", "get_provider"]
 
 DEFAULT_PROVIDERS = [
     "kinfolk.orders.payments.testpay.TestpayProvider",

@@ -1,10 +1,18 @@
-"""Bank transfer or pay on pick-up: the order waits until staff mark it paid."""
+"""Bank transfer or pay on pick-up: the order waits until staff mark it paid, and a refund
+waits until staff have sent the money back and mark it sent."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from kinfolk.core.errors import Forbidden
+from kinfolk.orders.notes import system_note
+from kinfolk.orders.payments.base import RefundResult
+
+SEND_BY_HAND_NOTE = system_note(
+    gettext_noop("Return the money to the fan by bank transfer, then mark the refund as sent.")
+)
 
 
 class ManualProvider:
@@ -20,6 +28,10 @@ class ManualProvider:
 
     def cancel(self, *, payment) -> None:
         """Nothing to withdraw: the fan has not been asked for a card."""
+
+    def refund(self, *, payment, amount: int, idempotency_key: str) -> RefundResult:
+        """Leave the refund pending: staff return the money by bank transfer themselves."""
+        return RefundResult(RefundResult.PENDING, message=SEND_BY_HAND_NOTE)
 
     def parse_callback(self, *, body: bytes, headers: dict[str, str]):
         raise Forbidden("Manual payments have no callbacks.")

@@ -1,5 +1,6 @@
 """The built-in simulated card processor (``kinfolk.testpay``), used the way a real gateway is:
-create a charge, send the fan to its hosted page, then trust only its signed callback."""
+create a charge, send the fan to its hosted page, then trust only its signed callback; refund
+it through its refund API, which answers at once and is idempotent by key."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ import json
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from kinfolk.core.errors import Forbidden
-from kinfolk.orders.payments.base import CallbackEvent
+from kinfolk.core.errors import Forbidden, KinfolkError
+from kinfolk.orders.notes import system_note
+from kinfolk.orders.payments.base import CallbackEvent, RefundResult
 from kinfolk.testpay import services as testpay
 from kinfolk.testpay import signature
+
+# The processor's refund failure codes and what staff read for them (stored in English, shown
+# in the reader's language).
+REFUND_FAILURES = {
+    "card_closed": system_note(
+        gettext_noop("The card processor refused the refund: the fan's card is closed.")
+    ),
+}
+REFUND_FAILED_NOTE = system_note(gettext_noop("The card processor refused the refund."))
+NO_CHARGE_NOTE = system_note(gettext_noop("This payment never reached the card processor."))
 
 
 class TestpayProvider:
@@ -36,6 +49,29 @@ class TestpayProvider:
         """Void the payment's charge so that its page no longer takes a card."""
         if payment.reference:
             testpay.charge_void(charge_id=payment.reference)
+
+    def refund(self, *, payment, amount: int, idempotency_key: str) -> RefundResult:
+        """Refund ``amount`` of the payment's charge under ``idempotency_key``: asked again
+        with the key, the processor answers with the same refund and gives nothing back twice."""
+        if not payment.reference:
+            return RefundResult(RefundResult.FAILED, message=NO_CHARGE_NOTE)
+        try:
+            refund = testpay.refund_create(
+                charge_id=payment.reference,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                reason=f"#{payment.order.number}",
+            )
+        except KinfolkError as exc:
+            # A refusal (nothing left to refund, an unpaid charge): an answer, not a retry.
+            return RefundResult(RefundResult.FAILED, message=str(exc.message))
+        if refund.succeeded:
+            return RefundResult(RefundResult.SUCCEEDED, reference=str(refund.pk))
+        return RefundResult(
+            RefundResult.FAILED,
+            reference=str(refund.pk),
+            message=REFUND_FAILURES.get(refund.failure_reason, REFUND_FAILED_NOTE),
+        )
 
     def parse_callback(self, *, body: bytes, headers: dict[str, str]) -> CallbackEvent:
         header = headers.get(signature.SIGNATURE_HEADER, "")

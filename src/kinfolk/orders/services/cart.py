@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, Variant
 from kinfolk.catalog.selectors import variant_get_buyable
+from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.core.money import MAX_AMOUNT_MINOR, Money
 from kinfolk.orders.models import Cart, CartLine, Order
+from kinfolk.orders.selectors import PreparedRead
 from kinfolk.shops.models import Shop
 
 MAX_QUANTITY = 99
@@ -19,7 +21,11 @@ def cart_get(*, shop: Shop, token: str | None) -> Cart | None:
     """Return the shop's cart with this token, or None."""
     if not token:
         return None
-    return Cart.objects.filter(shop=shop, token=token).first()
+    try:
+        # get(), not first(): the token is unique, and no ORDER BY is built for one row.
+        return Cart.objects.get(shop=shop, token=token)
+    except Cart.DoesNotExist:
+        return None
 
 
 def cart_get_or_create(*, shop: Shop, token: str | None, account=None) -> Cart:
@@ -28,6 +34,12 @@ def cart_get_or_create(*, shop: Shop, token: str | None, account=None) -> Cart:
     if cart is None:
         cart = Cart.objects.create(shop=shop, account=account if account else None)
     return cart
+
+
+def cart_new(*, shop: Shop, account=None) -> Cart:
+    """Return a new cart of ``shop``, not yet stored: ``cart_add`` stores it with its first line,
+    in one transaction. Its token is known at once, for the caller to keep once the add worked."""
+    return Cart(shop=shop, account=account if account else None)
 
 
 def _check_quantity(quantity: int, variant) -> None:
@@ -59,6 +71,9 @@ def cart_add(
     unit_price: int | None = None,
 ) -> CartLine:
     """Add ``quantity`` of a variant (on top of what is already in the cart).
+
+    ``cart`` may be new (``cart_new``): it is stored with the line, or not at all when the add
+    is refused. The returned line's ``cart_count`` is how many items the whole cart holds now.
 
     ``variant`` is that variant when the caller has just loaded it with ``variant_get_buyable``.
     ``unit_price`` is what the fan chose to pay for one of a digital product, which may be more
@@ -99,14 +114,38 @@ def _check_unit_price(unit_price: int, variant: Variant, *, currency: str) -> No
         raise InvalidInput(_("That amount is too large."), field="price")
 
 
+# A cart's lines as cart_add needs them, read inside its transaction (built once per process:
+# see PreparedRead), locked on a database with row locks.
+_LINE_FIELDS = ["id", "cart_id", "variant_id", "quantity", "unit_price"]
+_CART_LINES = PreparedRead(
+    lambda cart_id: (
+        CartLine.objects.select_for_update()
+        .filter(cart_id=cart_id)
+        .order_by("id")
+        .values_list(*_LINE_FIELDS)
+    )
+)
+
+
 @transaction.atomic
 def _add_line(
     *, cart: Cart, variant: Variant, quantity: int, unit_price: int | None = None
 ) -> CartLine:
-    # The cart's row before its lines, the order checkout locks them in: no deadlock between an
-    # add in one tab and a checkout in another.
-    Cart.objects.select_for_update().filter(pk=cart.pk).first()
-    line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
+    if cart._state.adding:
+        # A cart made for this very add has no lines and nobody else knows it.
+        lines: list[CartLine] = []
+    else:
+        # The cart's row before its lines, the order checkout locks them in: no deadlock between
+        # an add in one tab and a checkout in another. The UPDATE both takes the row (PostgreSQL)
+        # and notes the change.
+        if not Cart.objects.filter(pk=cart.pk).update(updated_at=clock.now()):
+            raise NotFound(_("No such cart."))
+        # Every line, not only this variant's: the cart's new count comes with them.
+        lines = [
+            CartLine.from_db(connection.alias, _LINE_FIELDS, row)
+            for row in _CART_LINES.rows(cart.pk)
+        ]
+    line = next((line for line in lines if line.variant_id == variant.pk), None)
     digital = variant.product.kind == Product.Kind.DIGITAL
     if digital:
         # Adding a download again (a second submit, a new amount) changes its price, not its
@@ -115,6 +154,8 @@ def _add_line(
     else:
         new_quantity = quantity + (line.quantity if line else 0)
     _check_quantity(new_quantity, variant)
+    if cart._state.adding:
+        cart.save(force_insert=True)
     if line:
         line.quantity = new_quantity
         fields = ["quantity"]
@@ -126,7 +167,7 @@ def _add_line(
         line = CartLine.objects.create(
             cart=cart, variant=variant, quantity=new_quantity, unit_price=unit_price
         )
-    cart.save(update_fields=["updated_at"])
+    line.cart_count = new_quantity + sum(other.quantity for other in lines if other is not line)
     return line
 
 

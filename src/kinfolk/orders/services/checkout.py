@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,12 @@ from kinfolk.core.addresses import address_normalize
 from kinfolk.core.errors import Conflict, InvalidInput, KinfolkError, OutOfStock
 from kinfolk.core.money import format_money
 from kinfolk.crm.models import Interaction
-from kinfolk.crm.services import customer_get_or_create, interaction_record
+from kinfolk.crm.services import interaction_record
+from kinfolk.crm.services.customers import (
+    CustomerLookup,
+    customer_get_or_create,
+    customer_lookup,
+)
 from kinfolk.orders import tasks
 from kinfolk.orders.extensions import discount_redeem
 from kinfolk.orders.models import (
@@ -37,12 +43,20 @@ from kinfolk.orders.models import (
 )
 from kinfolk.orders.notes import ORDER_PLACED_NOTE
 from kinfolk.orders.payments import get_provider
-from kinfolk.orders.selectors import Quote, cart_lines, quote_discount, quote_lines
+from kinfolk.orders.selectors import (
+    PreparedRead,
+    Quote,
+    cart_lines,
+    quote_discount,
+    quote_lines,
+)
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shipping_rate_for
 
 logger = logging.getLogger(__name__)
 
+# How many times placing an order is tried when the database refuses it (a number drawn twice).
+ORDER_ATTEMPTS = 3
 # A payment's redirect URL while the submit that placed its order is starting it with the provider.
 PAYMENT_STARTING = "#starting"
 
@@ -93,16 +107,20 @@ def _validate(
     expected_total: int | None,
     discount_code: str = "",
     account=None,
+    lines: list[CartLine] | None = None,
 ) -> tuple[str, dict, Quote]:
-    """Check the fan's input and the cart; return the clean e-mail, address and the quote."""
+    """Check the fan's input and the cart (``lines``: its lines as just read, else read here);
+    return the clean e-mail, address and the quote."""
     errors: dict[str, str] = {}
     email = normalize_email(email)
     try:
         validate_email(email)
     except ValidationError:
         errors["email"] = _("Enter a valid e-mail address, e.g. name@example.com.")
-    # The images are for showing the cart, not for placing it.
-    quote = quote_lines(shop=shop, lines=cart_lines(shop=shop, cart=cart, images=False))
+    if lines is None:
+        # The images are for showing the cart, not for placing it.
+        lines = cart_lines(shop=shop, cart=cart, images=False)
+    quote = quote_lines(shop=shop, lines=lines)
     clean_address: dict = {}
     if quote.needs_shipping:
         try:
@@ -162,8 +180,13 @@ def order_place(
     account=None,
     language: str = "en",
     discount_code: str = "",
+    lines: list[CartLine] | None = None,
 ) -> PlacedOrder:
     """Turn the cart into an order awaiting payment and start the payment.
+
+    ``lines`` are the cart's lines as the caller has just read them (``cart_lines``, variants
+    and products loaded; images not needed), to save reading them again; the transaction checks
+    them against the cart all the same.
 
     ``discount_code`` (optional) is a code a registered app issued (``orders.extensions``): its
     discount comes off the subtotal, and the code is taken in the order's transaction, so that
@@ -179,9 +202,9 @@ def order_place(
         raise InvalidInput(_("This form has expired; please submit it again."), code="no_key")
     if cart.shop_id != shop.pk:
         raise InvalidInput(_("This cart belongs to another shop."))
-    existing = _existing(shop, idempotency_key)
-    if existing:
-        return _resume(existing, return_url_for=return_url_for)
+    # A key already used is found without a query of its own: its submit emptied the cart (the
+    # validation below fails, and its order is looked up then), or, should the cart hold new
+    # lines meanwhile, the order's unique key refuses the new one (IntegrityError below).
     account = account if account is not None and account.is_authenticated else None
     provider = get_provider(payment_provider)
     # Everything that only reads runs before the transaction, which on SQLite holds the one
@@ -195,7 +218,9 @@ def order_place(
             expected_total=expected_total,
             discount_code=discount_code,
             account=account,
+            lines=lines,
         )
+        customer = customer_lookup(shop=shop, email=email, account=account)
     except KinfolkError:
         # The same submit may have placed the order meanwhile and emptied the cart: its order
         # is the answer, not "your cart is empty".
@@ -203,45 +228,56 @@ def order_place(
         if existing is None:
             raise
         return _resume(existing, return_url_for=return_url_for)
-    try:
-        placed = _create(
-            shop=shop,
-            cart=cart,
-            email=email,
-            raw_address=address,
-            address=clean_address,
-            quote=quote,
-            expected_total=expected_total,
-            provider=provider,
-            idempotency_key=idempotency_key,
-            return_url_for=return_url_for,
-            account=account,
-            language=language,
-            discount_code=discount_code,
-        )
-    except IntegrityError:
-        # The same submit arrived twice at once and the other one won: answer with its order.
-        existing = _existing(shop, idempotency_key)
-        if existing is None:
-            # Another rule of the database refused it (nothing was stored): a message, not a 500.
+    for attempt in range(1, ORDER_ATTEMPTS + 1):
+        try:
+            placed = _create(
+                shop=shop,
+                cart=cart,
+                email=email,
+                raw_address=address,
+                address=clean_address,
+                quote=quote,
+                expected_total=expected_total,
+                provider=provider,
+                idempotency_key=idempotency_key,
+                return_url_for=return_url_for,
+                account=account,
+                language=language,
+                discount_code=discount_code,
+                customer=customer,
+            )
+            break
+        except IntegrityError:
+            # The same submit arrived twice at once and the other one won: answer with its order.
+            existing = _existing(shop, idempotency_key)
+            if existing is not None:
+                return _resume(existing, return_url_for=return_url_for)
+            if attempt < ORDER_ATTEMPTS:
+                # Nothing was stored. Most likely the random order number was the shop's already
+                # (the order's unique number): the next attempt draws another one.
+                continue
+            # Another rule of the database refused it: a message, not a 500.
             logger.exception("order of shop %s refused by a constraint", shop.pk)
             raise Conflict(
                 _("Your order could not be placed. Please check it and confirm again."),
                 code="refused",
             ) from None
-        return _resume(existing, return_url_for=return_url_for)
     if placed.created:
         _start_payment(placed, provider=provider, return_url_for=return_url_for)
         return placed
     return _resume(placed, return_url_for=return_url_for)
 
 
-def _same_lines(cart: Cart, quote: Quote) -> bool:
-    """Return whether the cart still holds the quote's lines at the quote's prices (the
-    variant's and the fan's own) and kinds: anything else is validated again."""
-    current = list(
-        CartLine.objects.filter(cart=cart)
+# The cart's lines as _same_lines compares them, read inside the order's transaction. Plain
+# columns (integers, text, and a truth value that is 0 or 1 on SQLite and compares equal to
+# False or True): the rows are what values_list would give.
+_CART_NOW = PreparedRead(
+    lambda cart_id: (
+        CartLine.objects.filter(cart_id=cart_id)
         .order_by("id")
+        .annotate(
+            tracked=ExpressionWrapper(Q(variant__stock__isnull=False), output_field=BooleanField())
+        )
         .values_list(
             "pk",
             "variant_id",
@@ -250,8 +286,16 @@ def _same_lines(cart: Cart, quote: Quote) -> bool:
             "unit_price",
             "variant__product__status",
             "variant__product__kind",
+            "tracked",
         )
     )
+)
+
+
+def _same_lines(current: list[tuple], quote: Quote) -> bool:
+    """Return whether the cart's lines as read now (``_CART_NOW``) are the quote's lines at
+    the quote's prices (the variant's and the fan's own), kinds and stock keeping (tracked or
+    unlimited): anything else is validated again."""
     quoted = [
         (
             line.pk,
@@ -261,6 +305,7 @@ def _same_lines(cart: Cart, quote: Quote) -> bool:
             line.unit_price,
             line.variant.product.status,
             line.variant.product.kind,
+            line.variant.stock is not None,
         )
         for line in quote.lines
     ]
@@ -283,11 +328,14 @@ def _create(
     account,
     language,
     discount_code="",
+    customer: CustomerLookup | None = None,
 ) -> PlacedOrder:
     # Submits of one cart queue here: a second one that waited sees the first one's order instead
-    # of the cart that order has just emptied.
-    Cart.objects.select_for_update().filter(pk=cart.pk).first()
-    if not _same_lines(cart, quote):
+    # of the cart that order has just emptied. SQLite has no row locks and needs none: its
+    # transactions take the database's one write lock at BEGIN.
+    if connection.features.has_select_for_update:
+        Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if not _same_lines(_CART_NOW.rows(cart.pk), quote):
         # The cart changed since it was validated (another tab, or this very submit placed
         # meanwhile): judge it again, now under the lock.
         existing = _existing(shop, idempotency_key)
@@ -309,6 +357,7 @@ def _create(
         name=address.get("name", "") if address else (account.name if account else ""),
         country=address.get("country_code", ""),
         account=account,
+        lookup=customer,
     )
     order = _order_create(
         shop=shop,
@@ -333,7 +382,13 @@ def _create(
         # Taken with one conditional write: a code two checkouts share places one order.
         discount_redeem(shop=shop, order=order, discount=quote.discount)
     OrderLine.objects.bulk_create([_order_line(order, line) for line in quote.lines])
-    stock_take(shop=shop, items=[(line.variant_id, line.quantity) for line in quote.lines])
+    # Only tracked stock is taken: a variant without a count (a download) has nothing to take,
+    # and _same_lines has just seen that each line's variant still keeps stock as validated.
+    tracked = [
+        (line.variant_id, line.quantity) for line in quote.lines if line.variant.stock is not None
+    ]
+    if tracked:
+        stock_take(shop=shop, items=tracked)
     OrderEvent.objects.create(
         order=order,
         to_status=order.status,
@@ -426,23 +481,22 @@ def _start_payment(placed: PlacedOrder, *, provider, return_url_for) -> None:
             placed=placed,
         ) from exc
     payment.redirect_url = redirect_url
-    Payment.objects.filter(pk=payment.pk).update(
-        reference=payment.reference, redirect_url=redirect_url
-    )
+    # In a transaction of its own, even for one statement: on SQLite that queues it on the file
+    # lock with every other writer (core/sqlite) instead of in SQLite's sleeping busy handler.
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(
+            reference=payment.reference, redirect_url=redirect_url
+        )
     placed.redirect_url = redirect_url
 
 
 def _order_create(**fields) -> Order:
-    """Create the order under a fresh number, drawing again if the shop already used it."""
-    for _attempt in range(2):
-        number = new_order_number()
-        try:
-            # A savepoint: a collision leaves the surrounding transaction usable.
-            with transaction.atomic():
-                return Order.objects.create(number=number, **fields)
-        except IntegrityError:
-            if not Order.objects.filter(shop=fields["shop"], number=number).exists():
-                raise  # Not the number (the idempotency key: order_place answers it).
+    """Create the order under a fresh number.
+
+    A number the shop already used is refused by its unique constraint, which undoes the whole
+    transaction: ``order_place`` then tries again with a new number (no savepoint here, which
+    would cost two statements in the write lock for a collision about once in 10^12 draws).
+    """
     return Order.objects.create(number=new_order_number(), **fields)
 
 

@@ -23,6 +23,12 @@ from kinfolk.orders import extensions, tasks
 from kinfolk.orders.models import Order, OrderLine, Payment, Shipment, ShipmentLine
 from kinfolk.orders.notes import PAYMENT_RECEIVED_NOTE
 from kinfolk.orders.payments import get_provider
+from kinfolk.orders.selectors import (
+    order_lines_for,
+    order_lines_forget,
+    order_lines_keep,
+    order_lines_kept,
+)
 from kinfolk.shops.models import Shop
 
 
@@ -94,7 +100,6 @@ def _unshipped_items(order: Order) -> list[tuple[int, int]]:
     ]
 
 
-@transaction.atomic
 def order_mark_paid(
     *,
     shop: Shop,
@@ -105,28 +110,42 @@ def order_mark_paid(
     payment: Payment | None = None,
 ) -> Order:
     """Mark the order paid (staff for manual payments, or an approved callback with ``payment``)."""
-    order = _locked(shop, order)
-    now = clock.now()
-    order.transition_to(Order.Status.PAID, actor=actor, note=note or PAYMENT_RECEIVED_NOTE)
-    order.paid_at = now
-    order.save(update_fields=["status", "paid_at"])
-    payment = (
-        payment or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
+    # An order the caller has locked in its own transaction and that may become paid needs no
+    # savepoint: nothing here is refused, and a failure undoes the caller's transaction anyway.
+    # Two statements fewer while a payment callback holds the write lock.
+    settled = getattr(order, "locked_for_update", False) and order.can_transition_to(
+        Order.Status.PAID
     )
-    if payment is not None:
-        payment.status, payment.updated_at = Payment.Status.APPROVED, now
-        payment.save(update_fields=["status", "updated_at"])
-    extensions.run_handlers(extensions.PAID, shop=shop, order=order)
-    items = paid_items(order.lines.select_related("variant__product"))
-    _record(
-        order,
-        Interaction.Kind.ORDER_PAID,
-        source,
-        total=order.total,
-        currency=order.currency,
-        items=items,
-    )
-    transaction.on_commit(lambda: tasks.send_order_email(order.pk, "confirmed"))
+    with transaction.atomic(savepoint=not settled):
+        order = _locked(shop, order)
+        now = clock.now()
+        order.transition_to(Order.Status.PAID, actor=actor, note=note or PAYMENT_RECEIVED_NOTE)
+        order.paid_at = now
+        order.save(update_fields=["status", "paid_at"])
+        payment = (
+            payment
+            or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
+        )
+        if payment is not None:
+            payment.status, payment.updated_at = Payment.Status.APPROVED, now
+            payment.save(update_fields=["status", "updated_at"])
+        # Read once for every handler and the timeline's items, unless the caller read them
+        # before its transaction (a payment callback).
+        if order_lines_kept(order) is None:
+            order_lines_keep(order, order_lines_for(order_id=order.pk, event=extensions.PAID))
+        extensions.run_handlers(extensions.PAID, shop=shop, order=order)
+        items = paid_items(order.lines.all())
+        # Kept for this change only: a later one (a parcel shipped) reads them afresh.
+        order_lines_forget(order)
+        _record(
+            order,
+            Interaction.Kind.ORDER_PAID,
+            source,
+            total=order.total,
+            currency=order.currency,
+            items=items,
+        )
+        transaction.on_commit(lambda: tasks.send_order_email(order.pk, "confirmed"))
     return order
 
 
@@ -165,17 +184,49 @@ def _payment_withdraw(payment: Payment) -> None:
 
 
 @transaction.atomic
-def order_refund(*, shop: Shop, order: Order, actor=None, reason: str = "") -> Order:
-    """Refund a paid order; what was not shipped goes back into stock."""
+def order_refund(
+    *,
+    shop: Shop,
+    order: Order,
+    actor=None,
+    reason: str = "",
+    amount: int | None = None,
+    idempotency_key: str = "",
+) -> Order:
+    """Refund a paid order: all that is left of its payment (the default) or ``amount`` minor
+    units of it, at most what is left.
+
+    All that is left moves the order to refunded and puts what was not shipped back into stock;
+    less leaves the order's status as it is. The refund is recorded as requested (see
+    ``order.refunds``) and the payment's provider is asked after commit, by the worker
+    (``services.refunds``): the payment becomes refunded once all of it is back. A repeated call
+    with the same ``idempotency_key`` changes nothing. Raises InvalidTransition for an order that
+    cannot be refunded, InvalidInput for an amount of zero or above what is left.
+    """
+    # Imported here: the refunds module locks orders through this one.
+    from kinfolk.orders.services import refunds
+
     order = _locked(shop, order)
-    order.transition_to(Order.Status.REFUNDED, actor=actor, note=reason)
-    order.save(update_fields=["status"])
-    stock_return(shop=shop, items=_unshipped_items(order))
-    order.payments.filter(status=Payment.Status.APPROVED).update(
-        status=Payment.Status.REFUNDED, updated_at=clock.now()
+    if refunds.refund_already_made(order=order, idempotency_key=idempotency_key):
+        return order
+    payment = refunds.refundable_payment(order)
+    amount, full = refunds.refund_amount(order=order, payment=payment, amount=amount)
+    if full:
+        order.transition_to(Order.Status.REFUNDED, actor=actor, note=reason)
+        order.save(update_fields=["status"])
+        stock_return(shop=shop, items=_unshipped_items(order))
+        extensions.run_handlers(extensions.REFUNDED, shop=shop, order=order)
+        # Only a refund in full: the CRM reads a live order's ``order_refunded`` as no purchase.
+        _record(order, Interaction.Kind.ORDER_REFUNDED, Interaction.Source.DASHBOARD, reason=reason)
+    refunds.refund_request(
+        order=order,
+        payment=payment,
+        amount=amount,
+        full=full,
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key,
     )
-    extensions.run_handlers(extensions.REFUNDED, shop=shop, order=order)
-    _record(order, Interaction.Kind.ORDER_REFUNDED, Interaction.Source.DASHBOARD, reason=reason)
     return order
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from kinfolk.core import clock
 from kinfolk.crm.models import Interaction
-from kinfolk.orders.models import Order, OrderEvent, Payment, PaymentCallback
+from kinfolk.orders import extensions
+from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentCallback
 from kinfolk.orders.notes import REFUND_NEEDED_NOTE, payment_declined_note
 from kinfolk.orders.payments import get_provider
+from kinfolk.orders.selectors import (
+    PreparedRead,
+    order_lines_for,
+    order_lines_keep,
+    order_lines_kept,
+)
 from kinfolk.orders.services.lifecycle import order_cancel, order_lock, order_mark_paid
 
 
@@ -21,36 +28,87 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
     """
     provider = get_provider(provider_code)
     event = provider.parse_callback(body=body, headers=headers)
-    payment = (
-        Payment.objects.select_related("shop")
-        .filter(provider=provider_code, reference=event.reference)
-        .first()
-    )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                callback = PaymentCallback.objects.create(
-                    provider=provider_code,
-                    event_id=event.event_id,
-                    payment=payment,
-                    payload=event.raw or {},
-                    outcome="received",
-                    received_at=clock.now(),
-                )
-        except IntegrityError:
+    # "Not blank" as the unique index on (provider, reference) is written: only then does SQLite
+    # search that partial index instead of reading every payment. One at most: get().
+    # Read with its order and customer before the write transaction (on SQLite the whole
+    # database's write lock), which checks them again (see _lock).
+    try:
+        payment = (
+            Payment.objects.select_related("shop", "order__customer")
+            .exclude(reference="")
+            .get(provider=provider_code, reference=event.reference)
+        )
+    except Payment.DoesNotExist:
+        payment = None
+    lines = None
+    if payment is not None and event.approved and payment.status == Payment.Status.PENDING:
+        # What paying the order reads of its lines: they do not change once it is placed.
+        lines = order_lines_for(order_id=payment.order_id, event=extensions.PAID)
+        order_lines_keep(payment.order, lines)
+    try:
+        with transaction.atomic():
+            outcome = _apply(payment, event, lines)
+            # Recorded last, with its outcome: one INSERT. A second delivery of the event fails
+            # here and undoes whatever its _apply did (nothing, as the payment is settled).
+            PaymentCallback.objects.create(
+                provider=provider_code,
+                event_id=event.event_id,
+                payment=payment,
+                payload=event.raw or {},
+                outcome=outcome,
+                received_at=clock.now(),
+            )
+    except IntegrityError:
+        if PaymentCallback.objects.filter(provider=provider_code, event_id=event.event_id).exists():
             return "duplicate"
-        callback.outcome = _apply(payment, event)
-        callback.save(update_fields=["outcome"])
-        return callback.outcome
+        raise
+    return outcome
 
 
-def _apply(payment: Payment | None, event) -> str:
+# What must still be as read before the transaction for that read to serve inside it: the
+# payment's and the order's status, the order's customer and the account linked to it.
+_PAYMENT_NOW = PreparedRead(
+    lambda payment_id: Payment.objects.filter(pk=payment_id).values_list(
+        "status", "order__status", "order__customer_id", "order__customer__account_id"
+    )
+)
+
+
+def _as_read(payment: Payment) -> tuple:
+    order = payment.order
+    return (payment.status, order.status, order.customer_id, order.customer.account_id)
+
+
+def _lock(payment: Payment, lines: list[OrderLine] | None) -> tuple[Order, Payment]:
+    """Return the payment's order and the payment as they are now, locked for the transaction
+    (with the order's ``lines``, when read before it)."""
+    shop = payment.shop
+    if connection.features.has_select_for_update:
+        # Lock the order before the payment: the same order as staff actions, so no deadlock.
+        order = order_lock(shop=shop, order_id=payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    elif _PAYMENT_NOW.rows(payment.pk) == [_as_read(payment)]:
+        # SQLite has no row locks: the transaction holds the whole database's write lock since
+        # its BEGIN, so what one read finds now stays so until it commits. Unchanged since the
+        # read before the transaction, that read serves (one cheap statement instead of the
+        # ORM's whole read under the lock).
+        order = payment.order
+        order.locked_for_update = True  # as order_lock marks it: the status services take it
+    else:
+        payment = Payment.objects.select_related("order__customer").get(pk=payment.pk, shop=shop)
+        order = payment.order
+        order.locked_for_update = True
+    order.shop = payment.shop = shop
+    if lines is not None and order_lines_kept(order) is None:
+        order_lines_keep(order, lines)
+    return order, payment
+
+
+def _apply(payment: Payment | None, event, lines: list[OrderLine] | None) -> str:
     if payment is None:
         return "unknown_payment"
     shop = payment.shop
-    # Lock the order before the payment: the same order as staff actions, so no deadlock.
-    order = order_lock(shop=shop, order_id=payment.order_id)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    order, payment = _lock(payment, lines)
     if payment.status != Payment.Status.PENDING:
         if event.approved and payment.status == Payment.Status.DECLINED:
             return _approved_after_cancel(order)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from kinfolk.catalog.models import Product
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, Forbidden, NotFound
 from kinfolk.crm.models import Interaction
@@ -107,11 +108,34 @@ def download_count_anonymous(*, shop: Shop, file: ReleaseFile) -> Download:
     return Download.objects.create(shop=shop, release=release, file=file, downloaded_at=clock.now())
 
 
+# What ``grants_give_for_order`` reads of each order line, loaded with the lines by the orders
+# app (``orders.extensions.reads_order_lines``).
+ORDER_LINE_RELATIONS = ("variant__product__release",)
+
+
+def _releases_of(shop: Shop, order: Order) -> list[Release]:
+    """Return the shop's releases the order's lines bought, each once: from the lines the orders
+    app loaded with their releases, else read here."""
+    lines = order.lines.all()
+    products = [line.variant.product for line in lines if line.variant_id]
+    if not all(Product.release.is_cached(product) for product in products):
+        variant_ids = OrderLine.objects.filter(order=order, variant__isnull=False).values(
+            "variant_id"
+        )
+        return list(Release.objects.filter(shop=shop, product__variants__in=variant_ids).distinct())
+    releases: dict[int, Release] = {}
+    for product in products:
+        release = getattr(product, "release", None)
+        if release is not None and release.shop_id == shop.pk:
+            release.product = product
+            releases.setdefault(release.pk, release)
+    return list(releases.values())
+
+
 def grants_give_for_order(*, shop: Shop, order: Order) -> int:
     """Give the buyer a grant for each release on the paid ``order``; return how many lines were
     releases. Runs inside the order's payment transaction (orders extension)."""
-    variant_ids = OrderLine.objects.filter(order=order, variant__isnull=False).values("variant_id")
-    releases = Release.objects.filter(shop=shop, product__variants__in=variant_ids).distinct()
+    releases = _releases_of(shop, order)
     count = 0
     for release in releases:
         grant_give(

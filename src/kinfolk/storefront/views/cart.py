@@ -19,7 +19,7 @@ from kinfolk.orders.selectors import cart_quote
 from kinfolk.orders.services.cart import (
     cart_add,
     cart_get,
-    cart_get_or_create,
+    cart_new,
     cart_remove,
     cart_set_quantity,
 )
@@ -30,7 +30,7 @@ from kinfolk.storefront.cart_session import (
     remember_cart,
     remember_count,
 )
-from kinfolk.storefront.selectors import cart_count, cart_rows
+from kinfolk.storefront.selectors import cart_rows
 from kinfolk.storefront.views.catalog import product_form_context, product_or_404, render_product
 from kinfolk.storefront.views.shop_request import (
     is_htmx,
@@ -102,12 +102,12 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
         errors["quantity"] = _("Choose a quantity of at least 1.")
     if not errors:
         account = request.user if request.user.is_authenticated else None
-        cart = cart_get_or_create(
-            shop=shop_obj, token=cart_token(request, shop_obj), account=account
+        # A first add stores the new cart together with its line (see cart_new).
+        cart = cart_get(shop=shop_obj, token=cart_token(request, shop_obj)) or cart_new(
+            shop=shop_obj, account=account
         )
-        remember_cart(request, shop_obj, cart)
         try:
-            cart_add(
+            line = cart_add(
                 shop=shop_obj, cart=cart, variant_id=variant_id, quantity=quantity, variant=variant
             )
         except NotFound as exc:
@@ -116,7 +116,8 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
             field = exc.field if exc.field in {"variant", "price"} else "quantity"
             errors[field] = exc.message
         else:
-            remember_count(request, shop_obj, cart_count(shop=shop_obj, token=cart.token))
+            remember_cart(request, shop_obj, cart)
+            remember_count(request, shop_obj, line.cart_count)
 
     if not errors and not is_htmx(request):
         messages.success(

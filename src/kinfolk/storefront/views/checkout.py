@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kinfolk.catalog.models import Variant
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput, KinfolkError, OutOfStock
-from kinfolk.drops.models import Hold
+from kinfolk.drops.models import Edition, Hold
 from kinfolk.drops.selectors import editions_for_variants, holds_of_fan
 from kinfolk.drops.services.checkout import (
     CartItem,
@@ -34,11 +35,11 @@ from kinfolk.orders.payments import enabled_providers
 from kinfolk.orders.selectors import (
     Quote,
     cart_lines,
-    cart_quote,
+    cart_with_lines,
     checkout_discount_offers,
     quote_discount,
+    quote_lines,
 )
-from kinfolk.orders.services.cart import cart_get
 from kinfolk.orders.services.checkout import PaymentNotStarted, order_place
 from kinfolk.referrals.services import referral_attribute
 from kinfolk.referrals.web import referral_kwargs
@@ -52,9 +53,9 @@ from kinfolk.storefront.address_form import (
     country_choices,
     country_options,
     region_options,
+    region_options_html,
 )
 from kinfolk.storefront.cart_session import cart_token, forget_count, remember_count
-from kinfolk.storefront.selectors import cart_rows
 from kinfolk.storefront.views.drops import hold_left_text
 from kinfolk.storefront.views.shop_request import is_htmx, open_shop_or_404, see_other
 
@@ -73,6 +74,8 @@ FIELDS = (
 )
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _TOTAL = re.compile(r"^[0-9]{1,18}$")
+# Read with each cart line: whether its variant is an edition, whose copy needs the fan's hold.
+CART_RELATED = ("variant__edition",)
 # Where a service's field names differ from this form's.
 _FIELD_ALIASES = {"country": "country_code"}
 
@@ -102,7 +105,7 @@ def _posted_values(request: HttpRequest) -> dict:
 
 
 def _quote(
-    request: HttpRequest, shop: Shop, cart: Cart | None, values: dict, errors: dict
+    request: HttpRequest, shop: Shop, lines: list[CartLine], values: dict, errors: dict
 ) -> Quote:
     """Return the cart's quote with shipping to the chosen country when the shop ships there,
     and the typed discount code's discount."""
@@ -110,11 +113,11 @@ def _quote(
     quote = None
     if country:
         try:
-            quote = cart_quote(shop=shop, cart=cart, country=country)
+            quote = quote_lines(shop=shop, lines=lines, country=country)
         except InvalidInput as exc:
             errors.setdefault("country_code", exc.message)
     if quote is None:
-        quote = cart_quote(shop=shop, cart=cart)
+        quote = quote_lines(shop=shop, lines=lines)
     if values["discount_code"]:
         try:
             quote_discount(
@@ -139,7 +142,7 @@ def _cart_holds(
     (see ``checkout_holds_check``).
     """
     items = [CartItem(variant_id=line.variant_id, quantity=line.quantity) for line in lines]
-    editions = editions_for_variants(shop=shop, variant_ids=[item.variant_id for item in items])
+    editions = _editions(shop, lines)
     if not editions:
         return []
     holds = holds_of_fan(
@@ -149,6 +152,29 @@ def _cart_holds(
         account=request.user,
     )
     return checkout_holds_check(items=items, editions=editions, holds=holds, email=email)
+
+
+def _editions(shop: Shop, lines: list[CartLine]) -> dict[int, Edition]:
+    """Return the editions the lines' variants are sold as, by variant id (products loaded):
+    from the lines when they were read with them (``CART_RELATED``), else read here."""
+    if not all(Variant.edition.is_cached(line.variant) for line in lines):
+        return editions_for_variants(shop=shop, variant_ids=[line.variant_id for line in lines])
+    editions = {}
+    for line in lines:
+        edition = getattr(line.variant, "edition", None)
+        if edition is None or edition.shop_id != shop.pk:
+            continue
+        if edition.product_id == line.variant.product_id:
+            edition.product = line.variant.product
+        editions[line.variant_id] = edition
+    return editions
+
+
+def _cart(request: HttpRequest, shop: Shop) -> tuple[Cart | None, list[CartLine]]:
+    """Return the visitor's cart in ``shop`` and its lines, with what checkout needs of them."""
+    return cart_with_lines(
+        shop=shop, token=cart_token(request, shop), images=False, related=CART_RELATED
+    )
 
 
 def _drop_link(shop: Shop, exc: KinfolkError) -> str:
@@ -193,22 +219,26 @@ def _attach_holds(shop: Shop, holds: list[Hold], order: Order) -> None:
 def _context(
     request: HttpRequest,
     shop: Shop,
-    cart: Cart | None,
+    lines: list[CartLine],
     *,
     values: dict,
     key: str,
     errors: dict | None = None,
     top_error: str = "",
     cart_link: bool = False,
+    countries: list[tuple[str, str]] | None = None,
 ) -> dict:
+    """Return the checkout page's context for the cart's ``lines`` (see ``_cart``)."""
     errors = dict(errors or {})
-    countries = country_choices(shop=shop)
+    if countries is None:
+        countries = country_choices(shop=shop)
     if values["country_code"] and values["country_code"] not in dict(countries):
         errors.setdefault("country_code", _("Choose a country from the list."))
         values = {**values, "country_code": ""}
-    quote = _quote(request, shop, cart, values, errors)
+    quote = _quote(request, shop, lines, values, errors)
     remember_count(request, shop, quote.count)
     spec = address_spec(values["country_code"])
+    regions = region_options(spec)
     drop = _hold_context(request, shop, quote)
     if quote.problems and not top_error:
         # Shown before the fan confirms (a price changed, an item sold out), with the way to
@@ -222,7 +252,8 @@ def _context(
         "shop": shop,
         "cart_count": quote.count,
         "quote": quote,
-        "rows": cart_rows(quote),
+        # What the summary shows of each line (no images: checkout reads none).
+        "rows": [{"line": line, "total": line.price_each * line.quantity} for line in quote.lines],
         "values": values,
         "errors": errors,
         "top_error": top_error,
@@ -231,7 +262,8 @@ def _context(
         "countries": countries,
         "country_options": country_options(countries, values["country_code"]),
         "spec": spec,
-        "regions": region_options(spec),
+        "regions": regions,
+        "region_options": region_options_html(regions, values["country_area"]),
         "field_order": address_field_order(spec),
         "optional_fields": {
             field: field not in spec.required for field in ("city", "country_area", "postal_code")
@@ -250,24 +282,36 @@ def _context(
 def checkout(request: HttpRequest, shop: str) -> HttpResponse:
     """Show the checkout form; on POST place the order and send the fan on to pay."""
     shop_obj = open_shop_or_404(shop)
-    cart = cart_get(shop=shop_obj, token=cart_token(request, shop_obj))
     if request.method == "GET":
+        _cart_obj, lines = _cart(request, shop_obj)
+        if not lines:
+            return _empty_cart(request, shop_obj)
+        countries = country_choices(shop=shop_obj)
         context = _context(
             request,
             shop_obj,
-            cart,
-            values=_initial_values(request, shop_obj, country_choices(shop=shop_obj)),
+            lines,
+            values=_initial_values(request, shop_obj, countries),
             key=uuid.uuid4().hex,
+            countries=countries,
         )
-        if not context["quote"].lines:
-            return _empty_cart(request, shop_obj)
         if context["hold_timers"] and not context["values"]["email"]:
             context["values"]["email"] = context["hold_timers"][0]["hold"].email
+        # The form's fields before anyone typed (a visitor, nothing filled in) are the same for
+        # every visitor of the shop: the page keeps them a minute (never anyone's own input).
+        context["fields_cacheable"] = (
+            not request.user.is_authenticated
+            and not context["errors"]
+            and not any(context["values"][field] for field in ("email", "name"))
+        )
         return render(request, "storefront/checkout.html", context)
 
     values = _posted_values(request)
     key = request.POST.get("idempotency_key", "")
     key = key if _KEY.match(key) else uuid.uuid4().hex
+    # Read once, without images: the holds and the order are judged on these lines (the order's
+    # transaction checks that the cart still holds them).
+    cart, lines = _cart(request, shop_obj)
     if cart is None:
         return _empty_cart(request, shop_obj)
 
@@ -282,12 +326,7 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
         message = _("The total has changed. Check your order below and confirm again.")
         return _rerender(request, shop_obj, cart, values=values, key=key, top_error=message)
     try:
-        holds = _cart_holds(
-            request,
-            shop_obj,
-            cart_lines(shop=shop_obj, cart=cart, images=False),
-            email=values["email"],
-        )
+        holds = _cart_holds(request, shop_obj, lines, email=values["email"])
     except HoldNeeded as exc:
         return _rerender(
             request, shop_obj, cart, values=values, key=key, top_error=exc.message, status=409
@@ -310,6 +349,7 @@ def checkout(request: HttpRequest, shop: str) -> HttpResponse:
             account=request.user,
             language=request.LANGUAGE_CODE,
             discount_code=values["discount_code"],
+            lines=lines,
         )
     except PaymentNotStarted as exc:
         # The order exists; the same key submitted again starts its payment (see order_place).
@@ -405,9 +445,10 @@ def _rerender(
     status: int = 400,
     **problems,
 ) -> HttpResponse:
-    context = _context(request, shop, cart, values=values, key=key, **problems)
-    if not context["quote"].lines:
+    lines = cart_lines(shop=shop, cart=cart, images=False, related=CART_RELATED)
+    if not lines:
         return _empty_cart(request, shop)
+    context = _context(request, shop, lines, values=values, key=key, **problems)
     return render(request, "storefront/checkout.html", context, status=status)
 
 
@@ -422,12 +463,12 @@ def checkout_address(request: HttpRequest, shop: str) -> HttpResponse:
     shop_obj = open_shop_or_404(shop)
     if not is_htmx(request):
         return see_other("storefront:checkout", shop_obj.slug)
-    cart = cart_get(shop=shop_obj, token=cart_token(request, shop_obj))
+    _cart_obj, lines = _cart(request, shop_obj)
     key = request.POST.get("idempotency_key", "")
     context = _context(
         request,
         shop_obj,
-        cart,
+        lines,
         values=_posted_values(request),
         key=key if _KEY.match(key) else uuid.uuid4().hex,
     )
