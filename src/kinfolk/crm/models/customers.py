@@ -42,7 +42,14 @@ class Customer(models.Model):
     customer records are linked to the new account.
     """
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
+    shop = models.ForeignKey(
+        Shop,
+        on_delete=models.CASCADE,
+        related_name="customers",
+        # Every index of the table starts with the shop: one on the shop alone would only
+        # cost writes.
+        db_index=False,
+    )
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -70,7 +70,14 @@ class StageChange(models.Model):
         INTERACTION = "interaction", _("A new interaction")
         RECOMPUTE = "recompute", _("Recomputation")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="stage_changes")
+    shop = models.ForeignKey(
+        Shop,
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
+        # Every index of the table starts with the shop: one on the shop alone would only
+        # cost writes.
+        db_index=False,
+    )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.CharField(max_length=20, choices=Stage.choices)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)

@@ -47,7 +47,14 @@ class Interaction(models.Model):
         IMPORT = "import", _("Import")
         SYSTEM = "system", _("System")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="interactions")
+    shop = models.ForeignKey(
+        Shop,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        # Every index of the table starts with the shop: one on the shop alone would only
+        # cost writes.
+        db_index=False,
+    )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=40, choices=Kind.choices)
     occurred_at = models.DateTimeField()
