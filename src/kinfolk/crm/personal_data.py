@@ -25,7 +25,8 @@ registered callbacks and never learns where the data lives. Here:
   how many it moved (WordPress has no merge; a CRM needs one when a person appears twice).
 
 Erasers find the person's traces in free text and JSON with ``identifiers_of(customer)`` and
-``scrub(value, identifiers)``, which blanks every text that contains one of them.
+``scrub(value, identifiers)``, which blanks every text that contains one of them;
+``addresses_of(customer)`` gives the e-mail addresses alone (the erasure keeps their digests).
 
 Unlike WordPress the callbacks are not paged: one person's rows in one shop are few, and every
 callback runs inside the one transaction of the export, erasure or merge, so that either all apps
@@ -39,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kinfolk.accounts.models import normalize_email
 from kinfolk.crm.models import Customer, CustomerMerge
 
 if TYPE_CHECKING:
@@ -96,19 +98,37 @@ def handlers() -> list[PersonalDataHandler]:
 MIN_IDENTIFIER_LENGTH = 3
 
 
-def identifiers_of(customer: Customer) -> list[str]:
-    """Return the texts that name the person, lower-cased: the record's address and name, its
-    account's, and those of the records merged into it."""
-    values = {customer.email, customer.name}
+def _known_by(customer: Customer) -> tuple[set[str], set[str]]:
+    """Return the person's e-mail addresses and names as stored: the record's own, its
+    account's, and those of the records merged into it (merges move to the record kept, so a
+    record merged into one that was merged later counts too)."""
+    emails, names = {customer.email}, {customer.name}
     if customer.account_id:
-        values |= {customer.account.email, customer.account.name}
+        emails.add(customer.account.email)
+        names.add(customer.account.name)
     for email, name in CustomerMerge.objects.filter(kept=customer).values_list(
         "merged_email", "merged_name"
     ):
-        values |= {email, name}
+        emails.add(email)
+        names.add(name)
+    return emails, names
+
+
+def identifiers_of(customer: Customer) -> list[str]:
+    """Return the texts that name the person, trimmed and lower-cased, sorted: the record's
+    address and name, its account's, and those of the records merged into it."""
+    emails, names = _known_by(customer)
     return sorted(
-        {v.strip().lower() for v in values if v and len(v.strip()) >= MIN_IDENTIFIER_LENGTH}
+        {v.strip().lower() for v in emails | names if v and len(v.strip()) >= MIN_IDENTIFIER_LENGTH}
     )
+
+
+def addresses_of(customer: Customer) -> list[str]:
+    """Return the e-mail addresses the person is known by in the record's shop, normalised
+    (``accounts.models.normalize_email``) and sorted: the record's own, its account's (which
+    may differ), and those of the records merged into it."""
+    emails, _names = _known_by(customer)
+    return sorted({normalize_email(email) for email in emails if email and email.strip()})
 
 
 def scrub(value: Any, identifiers: list[str]) -> Any:

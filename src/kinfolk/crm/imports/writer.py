@@ -36,7 +36,7 @@ from django.db.models.functions import Lower
 
 from kinfolk.core import clock
 from kinfolk.crm.imports.records import ImportedOrder, ImportedRefund
-from kinfolk.crm.models import ConsentRecord, Customer, Erasure, Interaction, Tag
+from kinfolk.crm.models import ConsentRecord, Customer, ErasedAddress, Interaction, Tag
 from kinfolk.crm.services.privacy import erased_address_digest
 from kinfolk.shops.models import Shop
 
@@ -73,14 +73,16 @@ def erased_among(*, shop: Shop, emails: Iterable[str]) -> set[str]:
     """Return which of the (normalised) ``emails`` belong to people erased from the shop.
 
     Each address is recognised by its digest (``privacy.erased_address_digest``), looked up in
-    the erasures' indexed ``email_digest``: one query per 500 addresses.
+    the shop's ``ErasedAddress`` rows (every address an erased person was known by: their own,
+    their account's, their merged records'), through the unique index on (shop, digest): one
+    query per 500 addresses.
     """
     digests = {erased_address_digest(shop_id=shop.pk, email=email): email for email in set(emails)}
     found: set[str] = set()
     for chunk in _chunks(sorted(digests)):
         found.update(
-            Erasure.objects.filter(shop=shop, email_digest__in=chunk).values_list(
-                "email_digest", flat=True
+            ErasedAddress.objects.filter(shop=shop, digest__in=chunk).values_list(
+                "digest", flat=True
             )
         )
     return {digests[digest] for digest in found}

@@ -1,5 +1,5 @@
 """A shop's record of each person, and what is kept about them besides the timeline: tags,
-important dates, consent, merges and erasures."""
+important dates, consent, merges, erasures and the digests of erased addresses."""
 
 from __future__ import annotations
 
@@ -222,14 +222,42 @@ class Erasure(models.Model):
     requested_by = models.CharField(max_length=10, choices=RequestedBy.choices)
     completed_at = models.DateTimeField(null=True, blank=True)
     # What was removed, per kind of row, e.g. {"orders": 3, "interactions": 40}; no personal data.
+    # The addresses the person was known by stay only as digests, in ErasedAddress.
     summary = models.JSONField(default=dict, blank=True)
-    # A one-way digest of the erased address (salted per shop), so that a later import of old
-    # history recognises the person and leaves them out instead of bringing them back. The
-    # address itself cannot be read back from it.
-    email_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
 
     def __str__(self) -> str:
         return f"erasure of {self.customer_id} ({'done' if self.completed_at else 'pending'})"
+
+
+class ErasedAddress(models.Model):
+    """An e-mail address by which a person erased from the shop was known, kept only as its
+    one-way digest (``crm.services.privacy.erased_address_digest``, salted per shop), so that a
+    later import of old history recognises the person and leaves their lines out instead of
+    bringing them back. The address cannot be read back from it.
+
+    An erasure keeps one for each address the person was known by in the shop: the record's own,
+    its account's, and those of the records merged into it. An address is kept once per shop: when
+    it is erased again (a fan who came back and asked again), the row of the first erasure stays.
+    Erasures made before these rows existed have only the one digest they had, of the record's
+    own address (migration 0012 copied it here); those made before migration 0009 have none. The
+    addresses missing were never kept and cannot be recovered.
+    """
+
+    # The unique index starts with the shop: a separate index on it alone would only cost writes.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="erased_addresses", db_index=False
+    )
+    erasure = models.ForeignKey(Erasure, on_delete=models.CASCADE, related_name="addresses")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            # Also the index the imports look addresses up in, one shop at a time.
+            models.UniqueConstraint(fields=["shop", "digest"], name="erased_address_unique_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"erased address {self.digest[:12]}… of shop {self.shop_id}"

@@ -24,11 +24,18 @@ What an erasure removes and what it keeps, and why:
   numbers on the person's orders and keeps numbers, lines, totals, currency, dates and status).
 - The person's Kinfolk account is not deleted: it belongs to the platform and to the other shops
   the person buys from.
-- What stays of the address is its one-way digest on the ``Erasure`` (``erased_address_digest``):
-  an import of old history (a Shopify or Bandcamp export from before the erasure) meets the same
-  address again, and leaves those lines out instead of bringing the person back. A fan who signs
-  up or buys again through the shop itself starts a new record: that is a new relationship, not
-  old history.
+- What stays of the person's e-mail addresses is their one-way digests (``ErasedAddress``, made
+  by ``erased_address_digest``), one for every address the person was known by in the shop: the
+  record's own, its account's (which may differ), and those of the records merged into it
+  (``personal_data.addresses_of``). An import of old history (a Shopify or Bandcamp export from
+  before the erasure) that meets any of them again leaves those lines out instead of bringing
+  the person back. A fan who signs up or buys again through the shop itself starts a new record:
+  that is a new relationship, not old history.
+- Older erasures recognise less, and nothing can be done about it, as the addresses are gone:
+  one made before migration 0009 kept no digest at all, so an import of old history brings that
+  person back; one made before migration 0012 kept the digest of the record's own address only,
+  so their lines under a merged record's or their account's other address come back. Erasing
+  such a returned record again (it is a new record) is the remedy.
 
 Erasing an erased customer changes nothing and says so (Conflict).
 """
@@ -53,6 +60,7 @@ from kinfolk.crm.models import (
     CustomerDate,
     CustomerMerge,
     CustomerScore,
+    ErasedAddress,
     Erasure,
     ImportRun,
     Interaction,
@@ -227,8 +235,9 @@ def _scores(customer: Customer) -> dict[str, Any] | None:
 @transaction.atomic
 def customer_erase(*, shop: Shop, customer: Customer, requested_by: str) -> Erasure:
     """Erase the customer's personal data in this shop (see the module's notes) and return the
-    record of it, whose ``summary`` counts the rows changed per kind and whose ``email_digest``
-    recognises the address when an import of old history meets it again.
+    record of it, whose ``summary`` counts the rows changed per kind and whose ``addresses``
+    (``ErasedAddress``) recognise each of the person's addresses when an import of old history
+    meets it again.
 
     Raises Conflict when the customer was already erased (nothing changes).
     """
@@ -244,10 +253,9 @@ def customer_erase(*, shop: Shop, customer: Customer, requested_by: str) -> Eras
         )
     now = clock.now()
     identifiers = personal_data.identifiers_of(customer)
-    # Taken before the record is blanked: what recognises the person in later imports.
-    email_digest = (
-        erased_address_digest(shop_id=shop.pk, email=customer.email) if customer.email else ""
-    )
+    # Taken before the record and its merges are blanked and its account unlinked: what
+    # recognises the person in later imports.
+    addresses = personal_data.addresses_of(customer)
     summary: dict[str, int] = {}
     # Other apps first: their erasers look for the address and name the record still carries.
     for handler in personal_data.handlers():
@@ -260,14 +268,31 @@ def customer_erase(*, shop: Shop, customer: Customer, requested_by: str) -> Eras
     customer.erased_at = now
     customer.save(update_fields=["email", "name", "account", "email_marketing", "erased_at"])
     summary["customer"] = 1
-    return Erasure.objects.create(
+    erasure = Erasure.objects.create(
         shop=shop,
         customer=customer,
         requested_at=now,
         requested_by=requested_by,
         completed_at=now,
         summary=summary,
-        email_digest=email_digest,
+    )
+    _keep_erased_addresses(shop=shop, erasure=erasure, addresses=addresses)
+    return erasure
+
+
+def _keep_erased_addresses(*, shop: Shop, erasure: Erasure, addresses: list[str]) -> None:
+    """Keep the digest of each address; one the shop already keeps (erased before, by a fan
+    who came back and asked again) stays with its first erasure."""
+    ErasedAddress.objects.bulk_create(
+        [
+            ErasedAddress(
+                shop=shop,
+                erasure=erasure,
+                digest=erased_address_digest(shop_id=shop.pk, email=address),
+            )
+            for address in addresses
+        ],
+        ignore_conflicts=True,
     )
 
 
