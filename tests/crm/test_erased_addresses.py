@@ -13,7 +13,7 @@ from kinfolk.accounts.models import User
 from kinfolk.core import clock
 from kinfolk.crm.models import Customer, ErasedAddress, Erasure, Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
-from kinfolk.crm.services.merges import customer_merge
+from kinfolk.crm.services.merges import customer_merge, customers_follow_account_email
 from kinfolk.crm.services.privacy import customer_erase, erased_address_digest
 from tests.crm.import_files import import_file
 
@@ -225,3 +225,29 @@ def test_migration_0012_moves_the_digests_kept_on_erasures_into_their_table(usd_
             "crm_customer_search_update",
             "crm_customer_search_delete",
         } <= triggers
+
+
+def test_an_address_the_record_had_before_following_its_account_is_left_out_too(
+    usd_shop, make_user
+):
+    """Given a fan whose record took their account's new address (the old one now only in the
+    record's history), when the fan is erased, then an old export under the old address brings
+    nobody back."""
+    account = make_user(OWN, name="Grace Hopper")
+    customer = customer_get_or_create(
+        shop=usd_shop, email=OWN, name="Grace Hopper", account=account
+    )
+    User.objects.filter(pk=account.pk).update(email=ACCOUNT, email_confirmed_at=clock.now())
+    account.refresh_from_db()
+    customers_follow_account_email(account=account, shop=usd_shop)
+    customer.refresh_from_db()
+    assert customer.email == ACCOUNT
+
+    erasure = erase(usd_shop, customer)
+
+    kept = set(erasure.addresses.values_list("digest", flat=True))
+    assert erased_address_digest(shop_id=usd_shop.pk, email=OWN) in kept
+    report = import_old_export(usd_shop)
+    assert 2 in left_out(report) and 4 in left_out(report)
+    assert not people(usd_shop, OWN).exists()
+    assert not people(usd_shop, ACCOUNT).exclude(pk=customer.pk).exists()

@@ -36,12 +36,13 @@ records, merges) are handled by ``kinfolk.crm.services.privacy`` and ``.merges``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kinfolk.accounts.models import normalize_email
-from kinfolk.crm.models import Customer, CustomerMerge
+from kinfolk.crm.models import Customer, CustomerMerge, Interaction
 
 if TYPE_CHECKING:
     from kinfolk.shops.models import Shop
@@ -100,8 +101,9 @@ MIN_IDENTIFIER_LENGTH = 3
 
 def _known_by(customer: Customer) -> tuple[set[str], set[str]]:
     """Return the person's e-mail addresses and names as stored: the record's own, its
-    account's, and those of the records merged into it (merges move to the record kept, so a
-    record merged into one that was merged later counts too)."""
+    account's, those of the records merged into it (merges move to the record kept, so a
+    record merged into one that was merged later counts too), and the addresses the record had
+    before it followed its account's address."""
     emails, names = {customer.email}, {customer.name}
     if customer.account_id:
         emails.add(customer.account.email)
@@ -111,7 +113,35 @@ def _known_by(customer: Customer) -> tuple[set[str], set[str]]:
     ):
         emails.add(email)
         names.add(name)
+    emails.update(_previous_addresses(customer))
     return emails, names
+
+
+# The note ``merges.customers_follow_account_email`` leaves when a record takes its account's
+# new address; notes written before it kept the old address apart have it in their text only.
+_ADDRESS_CHANGE = re.compile(r"^E-mail address changed from (\S+@\S+) to ")
+
+
+def _previous_addresses(customer: Customer) -> set[str]:
+    """Return the addresses the record had before it followed its account's changes."""
+    notes = Interaction.objects.filter(
+        shop_id=customer.shop_id,
+        customer=customer,
+        kind=Interaction.Kind.NOTE,
+        source=Interaction.Source.SYSTEM,
+        subject_type="account",
+    ).values_list("data", flat=True)
+    found = set()
+    for data in notes:
+        if not isinstance(data, dict):
+            continue
+        previous = data.get("previous_email")
+        if not previous:
+            match = _ADDRESS_CHANGE.match(str(data.get("text", "")))
+            previous = match.group(1) if match else ""
+        if previous:
+            found.add(str(previous))
+    return found
 
 
 def identifiers_of(customer: Customer) -> list[str]:
@@ -126,7 +156,8 @@ def identifiers_of(customer: Customer) -> list[str]:
 def addresses_of(customer: Customer) -> list[str]:
     """Return the e-mail addresses the person is known by in the record's shop, normalised
     (``accounts.models.normalize_email``) and sorted: the record's own, its account's (which
-    may differ), and those of the records merged into it."""
+    may differ), those of the records merged into it, and those it had before following its
+    account's changes of address."""
     emails, _names = _known_by(customer)
     return sorted({normalize_email(email) for email in emails if email and email.strip()})
 

@@ -299,7 +299,11 @@ def _follow(*, customer: Customer, email: str) -> CustomerMerge | None:
                 source=Interaction.Source.SYSTEM,
                 subject_type="account",
                 subject_id=str(customer.account_id),
-                data={"text": f"E-mail address changed from {previous} to {email} (account)"},
+                data={
+                    "text": f"E-mail address changed from {previous} to {email} (account)",
+                    # Kept apart from the text: an erasure recognises the person by it too.
+                    "previous_email": previous,
+                },
             )
     except (KinfolkError, IntegrityError) as exc:
         # Another account holds the address, or a concurrent request just took it: the record
