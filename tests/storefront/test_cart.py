@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from kinfolk.catalog.models import Product
 from kinfolk.orders.models import CartLine
 from kinfolk.storefront.cart_session import SESSION_KEY
 from tests.storefront.conftest import HTMX
@@ -94,6 +95,22 @@ def test_another_shops_variant_cannot_be_added(client, shop, product, make_shop,
 
     assert response.status_code == 400
     assert _lines(shop) == [] and not CartLine.objects.exists()
+
+
+def test_only_a_variant_of_the_product_on_the_page_and_on_sale_can_be_added(
+    client, shop, product, make_product, add_to_cart
+):
+    add_to_cart(shop, product.variants.get(), 1)  # the read is warm: reused from here on
+    poster = make_product(shop, name="Poster", price=9000).variants.get()
+    url = reverse("storefront:cart-add", args=[shop.slug])
+
+    # Another product's variant, named with this product's page.
+    response = client.post(url, {"product": product.slug, "variant": poster.pk, "quantity": "1"})
+    assert response.status_code == 400
+    Product.objects.filter(pk=poster.product_id).update(status=Product.Status.ARCHIVED)
+    archived = {"product": poster.product.slug, "variant": poster.pk, "quantity": "1"}
+    assert client.post(url, archived).status_code == 404
+    assert [line.variant_id for line in CartLine.objects.all()] == [product.variants.get().pk]
 
 
 def test_adding_with_missing_fields_or_unknown_product(client, shop, product):

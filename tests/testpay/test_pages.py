@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kinfolk.core.errors import NotFound
 from kinfolk.testpay.models import Charge
+from kinfolk.testpay.selectors import charge_get
 
 from .conftest import make_charge
 
@@ -109,3 +113,29 @@ def test_the_form_refuses_a_post_without_a_csrf_token():
 
     assert response.status_code == 403
     assert Charge.objects.get(pk=charge.pk).status == Charge.Status.CREATED
+
+
+def test_paying_reads_the_charge_once(client):
+    charge = make_charge()
+    client.get(page_url(charge))  # the page first, as a buyer sees it
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(page_url(charge), GOOD_FORM)
+
+    assert response.status_code == 303
+    reads = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and "testpay_charge" in q["sql"]
+    ]
+    assert len(reads) == 1
+    charge.refresh_from_db()
+    assert charge.status == Charge.Status.APPROVED
+
+
+def test_a_charge_is_found_by_its_id_in_either_form_and_nothing_else():
+    charge = make_charge()
+    assert charge_get(charge_id=str(charge.pk)) == charge
+    assert charge_get(charge_id=charge.pk) == charge
+    with pytest.raises(NotFound):
+        charge_get(charge_id="not-a-uuid")
+    with pytest.raises(NotFound):
+        charge_get(charge_id=uuid.uuid4())

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from kinfolk.catalog.models import Variant
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidTransition
+from kinfolk.core.prepared import insert
 from kinfolk.crm.models import Customer
 from kinfolk.shops.models import Shop
 
@@ -165,14 +166,16 @@ class Order(models.Model):
                 }
             )
         previous, self.status = self.status, status
-        OrderEvent.objects.create(
-            order=self,
-            from_status=previous,
-            to_status=status,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            actor_label=actor_label or (str(actor) if actor else "system"),
-            note=note,
-            created_at=clock.now(),
+        insert(
+            OrderEvent(
+                order=self,
+                from_status=previous,
+                to_status=status,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                actor_label=actor_label or (str(actor) if actor else "system"),
+                note=note,
+                created_at=clock.now(),
+            )
         )
 
 

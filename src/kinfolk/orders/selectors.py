@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import ProductImage
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.core.money import Money
+from kinfolk.core.prepared import PreparedQuery
 from kinfolk.orders import extensions
 from kinfolk.orders.extensions import Discount, discount_find, discount_offers
 from kinfolk.orders.models import Cart, CartLine, Order, OrderLine
 from kinfolk.shops.models import ShippingZone, Shop
 from kinfolk.shops.selectors import shipping_rate_for
-
-
-class PreparedRead:
-    """A read of plain columns (a ``values_list``) that the ORM builds once per process and that
-    then runs with new parameters, at the cost of running it.
-
-    Meant for the reads a write transaction needs: on SQLite such a transaction holds the whole
-    database's write lock, and building a query with the ORM takes longer than running it.
-    ``build(*params)`` returns the queryset for ``params``, which must be the query's only
-    parameters, in order; a query with other parameters is simply built every time.
-    """
-
-    def __init__(self, build: Callable[..., QuerySet]):
-        self.build = build
-        self._sql: dict[str, str] = {}  # by database vendor
-
-    def rows(self, *params) -> list[tuple]:
-        """Return the rows for ``params``, as tuples."""
-        sql = self._sql.get(connection.vendor)
-        if sql is None:
-            sql, built = self.build(*params).query.sql_with_params()
-            if tuple(built) == params:
-                self._sql[connection.vendor] = sql
-            else:
-                params = built
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [tuple(row) for row in cursor.fetchall()]
 
 
 @dataclass
@@ -98,19 +69,39 @@ def cart_lines(
     """
     if cart is None or cart.shop_id != shop.pk:
         return []
-    return _lines(CartLine.objects.filter(cart=cart), images=images, related=related)
+    read = _prepared(
+        ("cart", related),
+        lambda cart_id: _lines(CartLine.objects.filter(cart_id=cart_id), related=related),
+    )
+    return _with_images(read.objects(cart.pk), images=images)
 
 
-def _lines(lines: QuerySet[CartLine], *, images: bool, related: tuple[str, ...]) -> list[CartLine]:
-    lines = lines.select_related("variant__product", *related).order_by("id")
-    if images:
-        lines = lines.prefetch_related(
+# The reads of a cart's lines, compiled once per process for each set of relations (a few, fixed
+# in the code): a cart page, checkout and placing an order each run one (see PreparedQuery).
+_PREPARED: dict[tuple, PreparedQuery] = {}
+
+
+def _prepared(key: tuple, build) -> PreparedQuery:
+    read = _PREPARED.get(key)
+    if read is None:
+        read = _PREPARED.setdefault(key, PreparedQuery(build))
+    return read
+
+
+def _lines(lines: QuerySet[CartLine], *, related: tuple[str, ...]) -> QuerySet[CartLine]:
+    return lines.select_related("variant__product", *related).order_by("id")
+
+
+def _with_images(lines: list[CartLine], *, images: bool) -> list[CartLine]:
+    if images and lines:
+        prefetch_related_objects(
+            lines,
             Prefetch(
                 "variant__product__images",
                 queryset=ProductImage.objects.order_by("position", "id"),
-            )
+            ),
         )
-    return list(lines)
+    return lines
 
 
 def cart_with_lines(
@@ -120,17 +111,20 @@ def cart_with_lines(
     one query when the cart holds something; ``(None, [])`` without such a cart."""
     if not token:
         return None, []
-    lines = _lines(
-        CartLine.objects.filter(cart__shop=shop, cart__token=token),
-        images=images,
-        related=("cart", *related),
+    read = _prepared(
+        ("token", related),
+        lambda shop_id, token: _lines(
+            CartLine.objects.filter(cart__shop_id=shop_id, cart__token=token),
+            related=("cart", *related),
+        ),
     )
+    lines = read.objects(shop.pk, token)
     if not lines:
         return Cart.objects.filter(shop=shop, token=token).first(), []
     cart = lines[0].cart
     for line in lines:
         line.cart = cart
-    return cart, lines
+    return cart, _with_images(lines, images=images)
 
 
 def cart_quote(*, shop: Shop, cart: Cart | None, country: str = "", images: bool = True) -> Quote:
@@ -235,7 +229,13 @@ def order_lines_for(*, order_id: int, event: str) -> list[OrderLine]:
     """Return the order's lines with their variants' products and what the handlers of
     ``event`` (``orders.extensions``) read of each, for ``order_lines_keep``."""
     relations = ("variant__product", *extensions.line_relations(event))
-    return list(OrderLine.objects.filter(order_id=order_id).select_related(*relations))
+    read = _prepared(
+        ("order", relations),
+        lambda order_id: (
+            OrderLine.objects.filter(order_id=order_id).select_related(*relations).order_by("id")
+        ),
+    )
+    return read.objects(order_id)
 
 
 def order_lines_keep(order: Order, lines: list[OrderLine]) -> None:
@@ -276,9 +276,27 @@ def order_get_for_shop(*, shop: Shop, number: str) -> Order:
     return order
 
 
+# An order by its shop and number, with its customer and shop (compiled once per process: see
+# PreparedQuery); the fan's pages ask for it on every visit and every status poll.
+_ORDER_BY_NUMBER = PreparedQuery(
+    lambda shop_id, number: (
+        Order.objects.filter(shop_id=shop_id)
+        .filter(number=number)
+        .select_related("customer", "shop")
+    )
+)
+
+
 def order_get_for_fan(*, shop: Shop, number: str, account=None, token: str = "") -> Order:
-    """Return the order if the visitor may see it: its account, or the access token from the e-mail."""
-    order = order_get_for_shop(shop=shop, number=number)
+    """Return the order if the visitor may see it: its account, or the access token from the e-mail.
+
+    Its lines, payments and shipments come with it (what the fan's pages show of it), read once
+    the visitor is known to own it.
+    """
+    found = _ORDER_BY_NUMBER.objects(shop.pk, number)
+    if not found:
+        raise NotFound(_("No such order."))
+    order = found[0]
     owns = (
         account is not None
         and account.is_authenticated
@@ -287,6 +305,7 @@ def order_get_for_fan(*, shop: Shop, number: str, account=None, token: str = "")
     )
     if not owns and not (token and _tokens_match(token, order.access_token)):
         raise NotFound(_("No such order."))
+    prefetch_related_objects([order], "lines", "payments", "shipments")
     return order
 
 

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from kinfolk.accounts.models import normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
+from kinfolk.core.prepared import PreparedRead
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
-from kinfolk.orders.selectors import PreparedRead
 from kinfolk.referrals.first_touch import FirstTouch, cookie_name, is_share_code, touch_read
 from kinfolk.referrals.models import (
     DEFAULT_WINDOW_DAYS,

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.catalog.selectors import products_active
+from kinfolk.core.errors import NotFound
+from kinfolk.core.prepared import PreparedQuery, PreparedRead
 from kinfolk.orders.models import CartLine, Order, Payment, PaymentCallback
 from kinfolk.orders.selectors import Quote, line_problem
 from kinfolk.releases.models import Release
@@ -111,9 +113,13 @@ def _line_problem(line: CartLine) -> str:
     return line_problem(line)
 
 
+_SHOP_BY_SLUG = PreparedQuery(lambda slug: Shop.objects.filter(slug=slug))
+
+
 def shop_for_order_page(*, slug: str) -> Shop | None:
     """Return the shop ``slug`` even when closed: a fan can always see their orders."""
-    return Shop.objects.filter(slug=slug).first()
+    found = _SHOP_BY_SLUG.objects(slug)
+    return found[0] if found else None
 
 
 def order_declined(order: Order) -> bool:
@@ -134,20 +140,43 @@ def order_payment_url(order: Order) -> str:
     return pending[-1].redirect_url
 
 
-def product_page_state(*, shop: Shop, slug: str) -> tuple | None:
-    """Return, in one query, everything the product page shows that can change: the product's
-    name, description and last change, its variants (name, price, how much stock as far as the
-    page tells: none, 1 to 5, or more) and its images' count and newest id. None when the
-    product is not on sale or has no variants."""
-    images = ProductImage.objects.filter(product_id=OuterRef("product_id")).order_by()
-    rows = (
-        Variant.objects.filter(shop=shop, product__slug=slug, product__status=Product.Status.ACTIVE)
+# A variant of a product on sale, as a product page's form adds it to the cart (compiled once
+# per process: see PreparedQuery). Its values: the variant, the shop, "active", the product.
+_BUYABLE = PreparedQuery(
+    lambda variant_id, shop_id, status, slug: (
+        Variant.objects.select_related("product")
+        .filter(pk=variant_id)
+        .filter(shop_id=shop_id)
+        .filter(product__status=status)
+        .filter(product__slug=slug)
+    )
+)
+
+
+def variant_for_cart(*, shop: Shop, variant_id: int, product_slug: str) -> Variant:
+    """Return the variant ``variant_id`` of the shop's product ``product_slug`` on sale, its
+    product loaded (as ``catalog.selectors.variant_get_buyable`` does), or raise NotFound."""
+    found = _BUYABLE.objects(variant_id, shop.pk, Product.Status.ACTIVE.value, product_slug)
+    if not found:
+        raise NotFound(_("This item is not available."))
+    return found[0]
+
+
+# What a product page shows that can change, built once per process (see PreparedRead). Its
+# values: the shop, the product, "active".
+_PAGE_STATE = PreparedRead(
+    lambda shop_id, slug, status: (
+        Variant.objects.filter(shop_id=shop_id)
+        .filter(product__slug=slug)
+        .filter(product__status=status)
         .order_by("position", "id")
         .annotate(
             image_count=Subquery(
-                images.values("product_id").annotate(n=Count("id")).values("n")[:1]
+                _images().values("product_id").annotate(n=Count("id")).values("n")[:1]
             ),
-            image_last=Subquery(images.values("product_id").annotate(m=Max("id")).values("m")[:1]),
+            image_last=Subquery(
+                _images().values("product_id").annotate(m=Max("id")).values("m")[:1]
+            ),
         )
         .values_list(
             "product_id",
@@ -162,5 +191,18 @@ def product_page_state(*, shop: Shop, slug: str) -> tuple | None:
             "stock",
         )
     )
+)
+
+
+def _images():
+    return ProductImage.objects.filter(product_id=OuterRef("product_id")).order_by()
+
+
+def product_page_state(*, shop: Shop, slug: str) -> tuple | None:
+    """Return, in one query, everything the product page shows that can change: the product's
+    name, description and last change (as the database gives it: a key, not for showing), its
+    variants (name, price, how much stock as far as the page tells: none, 1 to 5, or more) and
+    its images' count and newest id. None when the product is not on sale or has no variants."""
+    rows = _PAGE_STATE.rows(shop.pk, slug, Product.Status.ACTIVE.value)
     state = tuple((*row[:-1], None if row[-1] is None else min(row[-1], 6)) for row in rows)
     return state or None

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
 from kinfolk.core.money import format_money, known_currencies
+from kinfolk.core.prepared import insert
 from kinfolk.testpay import cards, signature
 from kinfolk.testpay.models import CallbackAttempt, Charge, Refund
 
@@ -41,7 +42,6 @@ def _check_url(value: str, *, field: str) -> None:
         raise InvalidInput(_("Enter a full http(s) URL."), field=field)
 
 
-@transaction.atomic
 def charge_create(
     *,
     merchant_reference: str,
@@ -67,15 +67,20 @@ def charge_create(
         )
     _check_url(callback_url, field="callback_url")
     _check_url(return_url, field="return_url")
-    return Charge.objects.create(
-        merchant_reference=merchant_reference,
-        amount=amount,
-        currency=currency,
-        description=description,
-        callback_url=callback_url,
-        return_url=return_url,
-        created_at=clock.now(),
-    )
+    # One INSERT: in a caller's transaction it needs no savepoint of its own (a failure undoes
+    # the caller's); alone, a transaction of its own (on SQLite, queued on the file lock).
+    with transaction.atomic(savepoint=False):
+        return insert(
+            Charge(
+                merchant_reference=merchant_reference,
+                amount=amount,
+                currency=currency,
+                description=description,
+                callback_url=callback_url,
+                return_url=return_url,
+                created_at=clock.now(),
+            )
+        )
 
 
 def _locked_charge(charge_id: uuid.UUID | str) -> Charge:
@@ -86,14 +91,22 @@ def _locked_charge(charge_id: uuid.UUID | str) -> Charge:
 
 
 def charge_pay(
-    *, charge_id: uuid.UUID | str, card_number: str, expiry: str, cvc: str, name: str
+    *,
+    charge_id: uuid.UUID | str,
+    card_number: str,
+    expiry: str,
+    cvc: str,
+    name: str,
+    charge: Charge | None = None,
 ) -> Charge:
     """Decide the charge by the card entered and queue its callback; return the charge.
 
     A charge already decided is returned unchanged and queues nothing, so a double submit or a
-    retried request is harmless.
+    retried request is harmless. ``charge`` is that charge as the caller has just read it (its
+    page), to save reading it again: the decision is taken by a conditional write all the same.
     """
-    charge = _charge(charge_id)
+    if charge is None or str(charge.pk) != str(charge_id):
+        charge = _charge(charge_id)
     if charge.is_decided:
         return charge
     now = clock.now()

@@ -41,7 +41,7 @@ def pay(request: HttpRequest, charge_id: uuid.UUID) -> HttpResponse:
 
     values = {field: request.POST.get(field, "") for field in FIELDS}
     try:
-        charge = services.charge_pay(charge_id=charge.pk, **values)
+        charge = services.charge_pay(charge_id=charge.pk, charge=charge, **values)
     except InvalidInput as exc:
         return _render(request, charge, values=values, errors=exc.errors)
     return HttpResponseRedirect(charge.return_url, status=303)

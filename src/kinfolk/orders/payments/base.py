@@ -64,6 +64,9 @@ class PaymentProvider(Protocol):
     code: str
     label: Promise | str
     instructions: Promise | str  # what the fan sees on the order page while payment is pending
+    # Optional, False when absent: True for a provider whose ``start`` makes no network call
+    # (it only writes to this database), so that it may run inside a database transaction.
+    starts_in_process: bool
 
     def start(self, *, payment: Payment, return_url: str, callback_url: str) -> str:
         """Register the payment with the provider; return the URL to send the fan to ("" = none).

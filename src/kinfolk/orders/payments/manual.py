@@ -17,6 +17,8 @@ SEND_BY_HAND_NOTE = system_note(
 
 class ManualProvider:
     code = "manual"
+    # Starting a payment asks nobody: no network call (see PaymentProvider).
+    starts_in_process = True
     label = _("Bank transfer or pay on pick-up")
     instructions = _(
         "The shop will confirm your order as soon as your payment arrives. "

@@ -30,6 +30,8 @@ NO_CHARGE_NOTE = system_note(gettext_noop("This payment never reached the card p
 
 class TestpayProvider:
     code = "testpay"
+    # Starting a payment writes to this database only: no network call (see PaymentProvider).
+    starts_in_process = True
     label = _("Card (test processor)")
     instructions = _("Waiting for the card processor to confirm your payment…")
 

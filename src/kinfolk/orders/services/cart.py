@@ -10,8 +10,8 @@ from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.core.money import MAX_AMOUNT_MINOR, Money
+from kinfolk.core.prepared import PreparedRead, insert
 from kinfolk.orders.models import Cart, CartLine, Order
-from kinfolk.orders.selectors import PreparedRead
 from kinfolk.shops.models import Shop
 
 MAX_QUANTITY = 99
@@ -155,7 +155,7 @@ def _add_line(
         new_quantity = quantity + (line.quantity if line else 0)
     _check_quantity(new_quantity, variant)
     if cart._state.adding:
-        cart.save(force_insert=True)
+        insert(cart)
     if line:
         line.quantity = new_quantity
         fields = ["quantity"]
@@ -164,8 +164,8 @@ def _add_line(
             fields.append("unit_price")
         line.save(update_fields=fields)
     else:
-        line = CartLine.objects.create(
-            cart=cart, variant=variant, quantity=new_quantity, unit_price=unit_price
+        line = insert(
+            CartLine(cart=cart, variant=variant, quantity=new_quantity, unit_price=unit_price)
         )
     line.cart_count = new_quantity + sum(other.quantity for other in lines if other is not line)
     return line

@@ -17,6 +17,7 @@ from kinfolk.catalog.models import Product
 from kinfolk.catalog.services import stock_return
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
+from kinfolk.core.prepared import update
 from kinfolk.crm.models import Interaction
 from kinfolk.crm.services import interaction_record
 from kinfolk.orders import extensions, tasks
@@ -121,14 +122,14 @@ def order_mark_paid(
         now = clock.now()
         order.transition_to(Order.Status.PAID, actor=actor, note=note or PAYMENT_RECEIVED_NOTE)
         order.paid_at = now
-        order.save(update_fields=["status", "paid_at"])
+        update(order, ["status", "paid_at"])
         payment = (
             payment
             or order.payments.select_for_update().filter(status=Payment.Status.PENDING).last()
         )
         if payment is not None:
             payment.status, payment.updated_at = Payment.Status.APPROVED, now
-            payment.save(update_fields=["status", "updated_at"])
+            update(payment, ["status", "updated_at"])
         # Read once for every handler and the timeline's items, unless the caller read them
         # before its transaction (a payment callback).
         if order_lines_kept(order) is None:

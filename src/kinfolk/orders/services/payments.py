@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.db import IntegrityError, connection, transaction
 
 from kinfolk.core import clock
+from kinfolk.core.prepared import PreparedQuery, PreparedRead, insert
 from kinfolk.crm.models import Interaction
 from kinfolk.orders import extensions
 from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentCallback
 from kinfolk.orders.notes import REFUND_NEEDED_NOTE, payment_declined_note
 from kinfolk.orders.payments import get_provider
 from kinfolk.orders.selectors import (
-    PreparedRead,
     order_lines_for,
     order_lines_keep,
     order_lines_kept,
@@ -29,17 +29,11 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
     provider = get_provider(provider_code)
     event = provider.parse_callback(body=body, headers=headers)
     # "Not blank" as the unique index on (provider, reference) is written: only then does SQLite
-    # search that partial index instead of reading every payment. One at most: get().
+    # search that partial index instead of reading every payment. One at most (it is unique).
     # Read with its order and customer before the write transaction (on SQLite the whole
     # database's write lock), which checks them again (see _lock).
-    try:
-        payment = (
-            Payment.objects.select_related("shop", "order__customer")
-            .exclude(reference="")
-            .get(provider=provider_code, reference=event.reference)
-        )
-    except Payment.DoesNotExist:
-        payment = None
+    found = _PAYMENT.objects("", provider_code, event.reference)
+    payment = found[0] if found else None
     lines = None
     if payment is not None and event.approved and payment.status == Payment.Status.PENDING:
         # What paying the order reads of its lines: they do not change once it is placed.
@@ -50,19 +44,32 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
             outcome = _apply(payment, event, lines)
             # Recorded last, with its outcome: one INSERT. A second delivery of the event fails
             # here and undoes whatever its _apply did (nothing, as the payment is settled).
-            PaymentCallback.objects.create(
-                provider=provider_code,
-                event_id=event.event_id,
-                payment=payment,
-                payload=event.raw or {},
-                outcome=outcome,
-                received_at=clock.now(),
+            insert(
+                PaymentCallback(
+                    provider=provider_code,
+                    event_id=event.event_id,
+                    payment=payment,
+                    payload=event.raw or {},
+                    outcome=outcome,
+                    received_at=clock.now(),
+                )
             )
     except IntegrityError:
         if PaymentCallback.objects.filter(provider=provider_code, event_id=event.event_id).exists():
             return "duplicate"
         raise
     return outcome
+
+
+# The payment a callback names, with its shop, order and customer (compiled once per process:
+# see PreparedQuery). Its values: the blank reference, the provider, the reference.
+_PAYMENT = PreparedQuery(
+    lambda blank, provider, reference: (
+        Payment.objects.select_related("shop", "order__customer")
+        .exclude(reference=blank)
+        .filter(provider=provider, reference=reference)
+    )
+)
 
 
 # What must still be as read before the transaction for that read to serve inside it: the
