@@ -10,16 +10,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kinfolk.accounts.models import User, normalize_email
 from kinfolk.core import clock
 from kinfolk.core.errors import InvalidInput
+from kinfolk.core.prepared import PreparedQuery, insert
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.crm.services.merges import customers_follow_account_email
 from kinfolk.crm.services.stages import stage_update_for
 from kinfolk.crm.stage_rules import AFFECTS_STAGE
 from kinfolk.shops.models import Shop
+
+# The lookup by address that every order makes, compiled once per process (``core.prepared``):
+# ``Customer.objects.filter(shop=...).with_email(...)`` with its blank address as a value too.
+_BY_EMAIL = PreparedQuery(
+    lambda shop_id, blank, email: (
+        Customer.objects.filter(shop_id=shop_id)
+        .exclude(email=blank)
+        .alias(email_lower=Lower("email"))
+        .filter(email_lower=email)
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -47,12 +60,9 @@ def customer_lookup(*, shop: Shop, email: str, account: User | None = None) -> C
         customers_follow_account_email(account=account, shop=shop)
     if account is not None and not _may_link(shop=shop, email=email, account=account):
         account = None
-    try:
-        # One at most (a unique index on the shop and the address): get() needs no ORDER BY.
-        customer = Customer.objects.filter(shop=shop).with_email(email).get()
-    except Customer.DoesNotExist:
-        customer = None
-    return CustomerLookup(email=email, customer=customer, account=account)
+    # One at most: a unique index on the shop and the address.
+    found = _BY_EMAIL.objects(shop.pk, "", email)
+    return CustomerLookup(email=email, customer=found[0] if found else None, account=account)
 
 
 def customer_get_or_create(
@@ -171,15 +181,17 @@ def interaction_record(
     # payment) the INSERT alone needs none, and two statements fewer keep its write lock short.
     # Outside one, this is a transaction of its own either way (core/sqlite queues it).
     with transaction.atomic(savepoint=stage_now):
-        interaction = Interaction.objects.create(
-            shop=shop,
-            customer=customer,
-            kind=kind,
-            source=source,
-            occurred_at=occurred_at or clock.now(),
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            data=data or {},
+        interaction = insert(
+            Interaction(
+                shop=shop,
+                customer=customer,
+                kind=kind,
+                source=source,
+                occurred_at=occurred_at or clock.now(),
+                subject_type=subject_type,
+                subject_id=str(subject_id),
+                data=data or {},
+            )
         )
         if stage_now:
             stage_update_for(shop=shop, customer=customer)
