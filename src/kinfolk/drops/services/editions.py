@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kinfolk.accounts.models import normalize_email
+from kinfolk.catalog.changes import catalog_changed
 from kinfolk.catalog.models import Product, Variant
 from kinfolk.catalog.services import product_create, variant_update
 from kinfolk.core import clock
@@ -126,6 +127,8 @@ def edition_create(
         (Copy(shop=shop, edition=edition, number=n) for n in range(1, size + 1)),
         batch_size=_BATCH,
     )
+    # The storefront keeps drop pages for a moment; an edition's change is a catalogue change.
+    catalog_changed()
     EarlyAccessFan.objects.bulk_create(
         [
             EarlyAccessFan(edition=edition, email=email)
@@ -246,6 +249,7 @@ def edition_update(
     )
     if early_access_emails is not None:
         _replace_early_fans(edition, early_access_emails)
+    catalog_changed()
     return edition
 
 

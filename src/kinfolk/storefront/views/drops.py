@@ -5,13 +5,17 @@ Before it opens a drop's page is the same for every visitor: it is rendered once
 and kept in Django's cache until the opening, with the few per-visitor bits (the CSRF token, the
 cart badge, the server's clock) filled in on each request, and browsers may keep it until then
 too. From the opening on, the page shows each fan their own hold, and the copies left counted at
-most a few seconds ago (``edition_availability_cached``).
+most a few seconds ago (``edition_availability_cached``). A visitor with nothing of their own on
+an open or sold-out drop (logged out, no hold, no place on the waitlist, no message) sees what
+every such visitor sees: each process keeps that page for a second (``_shared_drop``), which
+also answers the many "sold out" replies to reserving in the minutes after a sell-out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,12 +28,14 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from kinfolk.accounts.models import normalize_email
+from kinfolk.catalog.changes import catalog_generation
 from kinfolk.core import clock
 from kinfolk.core.errors import KinfolkError, NotFound
 from kinfolk.drops.models import Edition, Hold
@@ -66,6 +72,14 @@ UPCOMING_PAGE_SECONDS = 60
 _CSRF_SLOT = "csrf-slot-5d0c2e91"
 _CART_SLOT = mark_safe("<!--cart-slot-5d0c2e91-->")
 _NOW_SLOT = "now-slot-5d0c2e91"
+_EMAIL_SLOT = "email-slot-5d0c2e91"
+# How long a process keeps the page of an open or sold-out drop that every visitor without a
+# hold or waitlist place sees (for the same copies left, phase and language), and how many such
+# pages at most.
+SHARED_PAGE_SECONDS = 1.0
+SHARED_PAGES = 256
+_SHARED_PHASES = frozenset({Phase.OPEN, Phase.SOLD_OUT})
+_shared_pages: dict[tuple, tuple[float, str]] = {}
 
 
 def edition_or_404(shop: Shop, product: str, *, images: bool = True) -> Edition:
@@ -217,32 +231,85 @@ def _serve_shared(
     request: HttpRequest, shop: Shop, page: str, change: float, now: dt.datetime
 ) -> HttpResponse:
     """Fill the visitor's slots into the page everybody sees and answer with it."""
-    count = badge_count(request, shop)
-    cart_link = render_to_string(
-        "storefront/_cart_link.html", {"shop": {"slug": shop.slug}, "cart_count": count}
-    )
-    html = (
-        page.replace(_CSRF_SLOT, get_token(request))
-        .replace(_CART_SLOT, cart_link)
-        .replace(_NOW_SLOT, now.isoformat())
-    )
-    response = HttpResponse(html)
+    response = HttpResponse(_filled(request, shop, page, now))
     _cache_until(response, dt.datetime.fromtimestamp(change, dt.UTC), now, private=False)
     return response
 
 
-def _upcoming_page(request: HttpRequest, shop: Shop, edition: Edition, now: dt.datetime) -> str:
-    """Render the page everybody sees before opening, with slots for the per-visitor bits."""
-    context = drop_context(request, shop, edition, now=now)
+def _filled(request: HttpRequest, shop: Shop, page: str, now: dt.datetime, email: str = "") -> str:
+    """Return a page kept for every visitor with this visitor's own bits in its slots."""
+    count = badge_count(request, shop)
+    cart_link = render_to_string(
+        "storefront/_cart_link.html", {"shop": {"slug": shop.slug}, "cart_count": count}
+    )
+    return (
+        page.replace(_CSRF_SLOT, get_token(request))
+        .replace(_CART_SLOT, cart_link)
+        .replace(_NOW_SLOT, now.isoformat())
+        .replace(_EMAIL_SLOT, escape(email))
+    )
+
+
+def _page_with_slots(
+    request: HttpRequest, shop: Shop, edition: Edition, now: dt.datetime, **extra
+) -> tuple[str, str]:
+    """Render the page every visitor without a hold or waitlist place sees at ``now``, with
+    slots for the per-visitor bits; return it and the phase it shows."""
+    context = drop_context(request, shop, edition, now=now, **extra)
     context.update(
         cart_count=0,
         cart_link_html=_CART_SLOT,
         csrf_token=_CSRF_SLOT,
         messages=(),
         server_now=_NOW_SLOT,
-        email="",
+        email=_EMAIL_SLOT,
     )
-    return render_to_string("storefront/drop.html", context, request=request)
+    return render_to_string("storefront/drop.html", context, request=request), context["phase"]
+
+
+def _shared_drop(
+    request: HttpRequest,
+    shop: Shop,
+    edition: Edition,
+    *,
+    error: str = "",
+    email: str = "",
+    status: int = 200,
+) -> HttpResponse | None:
+    """Answer with the page of an open or sold-out drop kept for visitors with nothing of their
+    own on it (``error`` shown above it, ``email`` in its form), or return None when this
+    visitor or the drop's phase needs the page rendered for them."""
+    if not _shareable(request) or hold_session.held_tokens(request):
+        return None
+    if hold_session.waitlist_email(request, edition.pk):
+        return None
+    now = clock.now()
+    availability = edition_availability_cached(edition=edition, now=now)
+    phase = edition_phase(edition=edition, now=now, free=availability.free)
+    if phase not in _SHARED_PHASES:
+        return None
+    key = (
+        shop.pk,
+        edition.pk,
+        phase,
+        translation.get_language(),
+        request.path,
+        error,
+        catalog_generation(),
+        # The copies it shows: the page is the one rendered for the same figures, so that it is
+        # never older than the counts every fan's page reads (edition_availability_cached).
+        (availability.size, availability.free, availability.held, availability.sold),
+    )
+    moment = time.monotonic()
+    kept = _shared_pages.get(key)
+    if kept is None or kept[0] <= moment:
+        page, shown = _page_with_slots(request, shop, edition, now, error=error)
+        if shown != phase:  # the phase changed this very moment: not a page to keep
+            return None
+        if len(_shared_pages) >= SHARED_PAGES:
+            _shared_pages.clear()
+        kept = _shared_pages[key] = (moment + SHARED_PAGE_SECONDS, page)
+    return HttpResponse(_filled(request, shop, kept[1], now, email), status=status)
 
 
 @require_GET
@@ -258,12 +325,13 @@ def drop_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
     edition = edition_or_404(shop_obj, product)
     change = edition_next_change(edition=edition, now=now)
     if shareable and edition_phase(edition=edition, now=now) == Phase.UPCOMING and change:
-        page = _upcoming_page(request, shop_obj, edition, now)
+        page, _phase = _page_with_slots(request, shop_obj, edition, now)
         seconds = min(UPCOMING_PAGE_SECONDS, math.floor((change - now).total_seconds()))
         if seconds > 0:
             cache.set(_upcoming_key(shop_obj, product), (change.timestamp(), page), seconds)
         return _serve_shared(request, shop_obj, page, change.timestamp(), now)
-    return render_drop(request, shop_obj, edition)
+    shared = _shared_drop(request, shop_obj, edition, email=hold_session.remembered_email(request))
+    return shared or render_drop(request, shop_obj, edition)
 
 
 @require_GET
@@ -308,7 +376,12 @@ def drop_reserve(request: HttpRequest, shop: str, product: str) -> HttpResponse:
         outcome = hold_take(shop=shop_obj, edition=edition, email=email, account=request.user)
     except SoldOut as exc:
         edition_availability_forget(edition=edition)
-        return render_drop(request, shop_obj, edition, status=409, error=exc.message, email=email)
+        shared = _shared_drop(
+            request, shop_obj, edition, error=exc.message, email=email, status=409
+        )
+        return shared or render_drop(
+            request, shop_obj, edition, status=409, error=exc.message, email=email
+        )
     except KinfolkError as exc:
         return render_drop(
             request, shop_obj, edition, status=exc.status, error=exc.message, email=email
