@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from functools import lru_cache
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -35,7 +34,7 @@ from kinfolk.storefront.selectors import (
     product_page_state,
     product_price_range,
 )
-from kinfolk.storefront.views.shop_request import open_shop_or_404, shop_context
+from kinfolk.storefront.views.shop_request import cart_link_html, open_shop_or_404, shop_context
 
 
 @require_GET
@@ -177,7 +176,7 @@ def product_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
         return render_product(request, shop_obj, product_or_404(shop_obj, product))
     count = badge_count(request, shop_obj)
     page = page.replace(_CSRF_SLOT, get_token(request)).replace(
-        _CART_SLOT, _cart_link(shop_obj.slug, count, translation.get_language())
+        _CART_SLOT, cart_link_html(shop_obj.slug, count)
     )
     return HttpResponse(page)
 
@@ -228,10 +227,3 @@ def _render_page_with_slots(request: HttpRequest, shop: Shop, product: Product) 
     # The visitor's own values are left out: they fill the slots afterwards.
     context.update(csrf_token=_CSRF_SLOT, messages=())
     return render_to_string("storefront/product.html", context, request=request)
-
-
-@lru_cache(maxsize=1024)
-def _cart_link(shop_slug: str, count: int, language: str) -> str:
-    return render_to_string(
-        "storefront/_cart_link.html", {"shop": {"slug": shop_slug}, "cart_count": count}
-    )

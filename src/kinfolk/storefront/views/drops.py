@@ -56,6 +56,7 @@ from kinfolk.storefront import hold_session
 from kinfolk.storefront.cart_session import badge_count
 from kinfolk.storefront.drop_cart import put_edition_in_cart
 from kinfolk.storefront.views.shop_request import (
+    cart_link_html,
     is_htmx,
     open_shop_or_404,
     see_other,
@@ -238,13 +239,9 @@ def _serve_shared(
 
 def _filled(request: HttpRequest, shop: Shop, page: str, now: dt.datetime, email: str = "") -> str:
     """Return a page kept for every visitor with this visitor's own bits in its slots."""
-    count = badge_count(request, shop)
-    cart_link = render_to_string(
-        "storefront/_cart_link.html", {"shop": {"slug": shop.slug}, "cart_count": count}
-    )
     return (
         page.replace(_CSRF_SLOT, get_token(request))
-        .replace(_CART_SLOT, cart_link)
+        .replace(_CART_SLOT, cart_link_html(shop.slug, badge_count(request, shop)))
         .replace(_NOW_SLOT, now.isoformat())
         .replace(_EMAIL_SLOT, escape(email))
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from kinfolk.core.errors import NotFound
 from kinfolk.shops.models import Shop
@@ -58,3 +61,17 @@ def parse_quantity(value: str | None) -> int | None:
 def see_other(to: str, *args) -> HttpResponseRedirect:
     """Return a 303 redirect (after a POST, the browser GETs the next page)."""
     return HttpResponseRedirect(resolve_url(to, *args), status=303)
+
+
+def cart_link_html(shop_slug: str, count: int) -> str:
+    """Return the header's cart link of a shop for a cart of ``count`` items, in the active
+    language: what pages kept for every visitor put in their cart slot."""
+    return _cart_link(shop_slug, count, translation.get_language())
+
+
+@lru_cache(maxsize=1024)
+def _cart_link(shop_slug: str, count: int, language: str) -> str:
+    # Kept per process: the link depends on nothing else (``language`` is the active one).
+    return render_to_string(
+        "storefront/_cart_link.html", {"shop": {"slug": shop_slug}, "cart_count": count}
+    )
