@@ -13,15 +13,26 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
+from django.urls import reverse
 
 from kinfolk.accounts.models import User
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.core import clock
+from kinfolk.core.money import format_money
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.demo.catalogue import DEMO_PASSWORD
 from kinfolk.drops.models import Copy, Edition
-from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
+from kinfolk.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Refund,
+    Shipment,
+    ShipmentLine,
+)
 from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
+from kinfolk.orders.services.refunds import REFUND_MARKED_SENT_NOTE, REFUND_SUCCEEDED_NOTE
 from kinfolk.referrals.models import Referral, RewardRule, ShareLink, ShareVisit
 from kinfolk.releases.models import Download, Grant, Release, ReleaseFile
 from kinfolk.shops.models import Membership, ShippingZone, Shop
@@ -44,6 +55,7 @@ ALL_MODELS = (
     OrderLine,
     OrderEvent,
     Payment,
+    Refund,
     Shipment,
     ShipmentLine,
     Interaction,
@@ -200,7 +212,9 @@ def test_every_history_order_has_its_status_steps_and_timeline_entries():
         steps = events[order.pk]
         assert steps[0].to_status == "awaiting_payment" and steps[-1].to_status == order.status
         for before, after in itertools.pairwise(steps):
-            assert after.from_status == before.to_status
+            # A note without a change (a refund's progress) names no status it came from
+            assert after.from_status in {before.to_status, ""}
+            assert after.from_status or after.to_status == before.to_status
             assert after.created_at >= before.created_at
         if order.shipments.exists():
             assert key in shipped
@@ -227,6 +241,64 @@ def test_running_the_demo_twice_creates_nothing_twice():
 
     assert counts() == before
     assert "already there" in output
+
+
+def _check_refunds(now: dt.datetime) -> list[Order]:
+    """Assert that every refunded order has the one refund that gave all its money back, and
+    nothing else has any; return the refunded orders."""
+    refunded = list(Order.objects.filter(status="refunded").prefetch_related("refunds"))
+    for order in refunded:
+        [refund] = order.refunds.all()
+        payment = order.payments.get()
+        assert (refund.status, refund.payment_id) == ("succeeded", payment.pk)
+        assert refund.amount == payment.amount == payment.refund_total
+        assert (payment.status, refund.currency) == ("refunded", order.currency)
+        assert refund.created_at <= refund.refunded_at <= now
+        notes = list(order.events.values_list("note", flat=True))
+        done = REFUND_SUCCEEDED_NOTE if refund.provider == "testpay" else REFUND_MARKED_SENT_NOTE
+        assert notes[-1] == done and refund.reason in notes
+    assert not Refund.objects.exclude(order__status="refunded").exists()
+    return refunded
+
+
+def test_refunded_orders_have_the_refund_that_gave_their_money_back(client):
+    # Given the demo history, with a few orders refunded
+    run_demo(orders=1500, fans=200)
+
+    # Then each has its completed refund
+    refunded = _check_refunds(clock.now())
+    assert {order.payment_provider for order in refunded} == {"testpay", "manual"}
+
+    # And the shop's staff see it on the order's page
+    order = refunded[0]
+    client.force_login(User.objects.get(email="staff@kinfolk.test"))
+    page = client.get(
+        reverse("dashboard:order", kwargs={"shop": order.shop.slug, "number": order.number})
+    ).content.decode()
+    refund = order.refunds.get()
+    assert "Money back on" in page and refund.reason in page
+    assert f"<strong>{format_money(refund.amount, refund.currency, 'en')}</strong>" in page
+
+
+def test_a_history_built_before_refunds_were_recorded_gets_them_once():
+    # Given a demo history whose refunded orders have no refund (as older versions built it)
+    run_demo(orders=1500, fans=200)
+    made = Refund.objects.count()
+    OrderEvent.objects.filter(from_status="", to_status="refunded").delete()
+    Refund.objects.all().delete()
+    Payment.objects.filter(status="refunded").update(refund_total=0)
+
+    # When the demo runs again
+    output = run_demo(orders=1500, fans=200)
+
+    # Then the refunds are recorded, as a new history has them
+    assert f"recorded the refunds of {made} refunded orders" in output
+    _check_refunds(clock.now())
+    before = counts()
+
+    # And a third run adds nothing
+    assert "nothing to add" in run_demo(orders=1500, fans=200)
+    assert counts() == before
 
 
 def test_each_customer_record_is_one_per_shop_and_email():

@@ -10,11 +10,14 @@ import uuid
 
 import pytest
 from django.conf import settings
+from huey.contrib.djhuey import HUEY
 
+from kinfolk.orders.models import Order
 from kinfolk.orders.services.cart import cart_add, cart_get_or_create
 from kinfolk.orders.services.checkout import order_place
 from kinfolk.orders.services.payments import payment_callback_handle
 from kinfolk.testpay import signature
+from kinfolk.testpay.services import charge_pay
 
 _events = itertools.count(1)
 
@@ -104,3 +107,41 @@ def deliver_callback():
         )
 
     return deliver
+
+
+@pytest.fixture
+def processor_reaches_the_shop(live_server, settings):
+    """The processor posts its callbacks to this process's live server (use it in tests that
+    commit for real: ``django_db(transaction=True)``)."""
+    settings.TESTPAY_CALLBACK_BASE = live_server.url
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+@pytest.fixture
+def vinyl(product):
+    return product.variants.get()
+
+
+@pytest.fixture
+def card_order(shop, vinyl, buy, run_tasks):
+    """Return a function that places an order of ``quantity`` records and pays it by ``card``
+    on the processor's page; the processor's callback then marks it paid. Other keywords go to
+    the order (``language``, ``email``)."""
+
+    def order(quantity: int = 1, *, card: str = "4242424242424242", **overrides) -> Order:
+        placed = buy(shop, (vinyl, quantity), **overrides)
+        charge_pay(
+            charge_id=placed.payment.reference,
+            card_number=card,
+            expiry="12/49",
+            cvc="123",
+            name="Kim Minji",
+        )
+        run_tasks()
+        paid = Order.objects.get(pk=placed.order.pk)
+        assert paid.status == Order.Status.PAID
+        return paid
+
+    return order

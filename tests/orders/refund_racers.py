@@ -1,5 +1,5 @@
-"""What each racing process runs: its own interpreter and database connection, real refunds of a
-real order through the test processor.
+"""What each racing process runs: real refunds of a real order through the test processor, and
+the e-mail that tells the fan (set-up in ``tests.racing``).
 
 Kept free of Django imports at module level: a spawned process imports this module before
 Django is set up.
@@ -7,18 +7,7 @@ Django is set up.
 
 from __future__ import annotations
 
-import os
-
-
-def _setup_django(database_name: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    from django.conf import settings
-
-    # The parent's test database, not the development one the settings name.
-    settings.DATABASES["default"]["NAME"] = database_name
-    import django
-
-    django.setup()
+from tests import racing
 
 
 def order_refund_race(
@@ -30,31 +19,55 @@ def order_refund_race(
     Puts ``(pid, outcomes)`` on ``results``: "refund <id> <status>", "refused <code>" or
     "error: <type>: <message>".
     """
-    outcomes: list[str] = []
-    try:
-        _setup_django(database_name)
-        from django.db import connections
+    racing.run(database_name, barrier, results, _refund, shop_id, order_id, amount, key)
 
-        from kinfolk.core.errors import KinfolkError
-        from kinfolk.orders.models import Order
-        from kinfolk.orders.services.lifecycle import order_refund
-        from kinfolk.orders.services.refunds import refund_send
-        from kinfolk.shops.models import Shop
 
-        connections.close_all()
-        shop = Shop.objects.get(pk=shop_id)
-        order = Order.objects.get(pk=order_id)
-        barrier.wait(timeout=120)
-        try:
-            order_refund(shop=shop, order=order, amount=amount, idempotency_key=key)
-            refund = order.refunds.get(idempotency_key=key)
-            refund = refund_send(refund_id=refund.pk)
-            outcomes.append(f"refund {refund.pk} {refund.status}")
-        except KinfolkError as exc:
-            outcomes.append(f"refused {exc.code}")
-        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
-            outcomes.append(f"error: {type(exc).__name__}: {exc}")
-        connections.close_all()
-    except Exception as exc:  # noqa: BLE001
-        outcomes.append(f"error: {type(exc).__name__}: {exc}")
-    results.put((os.getpid(), outcomes))
+def _refund(start, shop_id: int, order_id: int, amount: int, key: str) -> list[str]:
+    from kinfolk.orders.models import Order
+    from kinfolk.orders.services.lifecycle import order_refund
+    from kinfolk.orders.services.refunds import refund_send
+    from kinfolk.shops.models import Shop
+
+    shop = Shop.objects.get(pk=shop_id)
+    order = Order.objects.get(pk=order_id)
+
+    def refund() -> str:
+        order_refund(shop=shop, order=order, amount=amount, idempotency_key=key)
+        made = refund_send(refund_id=order.refunds.get(idempotency_key=key).pk)
+        return f"refund {made.pk} {made.status}"
+
+    start()
+    return [racing.outcome(refund)]
+
+
+def refund_tell_race(database_name: str, refund_id: int, smtp_port: int, barrier, results) -> None:
+    """Ask the provider for a requested refund and send the fan's "refunded" e-mail through the
+    SMTP server on ``smtp_port``, as two workers running the same tasks would, every process
+    starting together.
+
+    Puts ``(pid, outcomes)`` on ``results``: "<refund status> sent" or "<refund status> not
+    sent", or "error: <type>: <message>".
+    """
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": smtp_port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+        "EMAIL_TIMEOUT": 10,
+    }
+    racing.run(database_name, barrier, results, _tell, refund_id, settings=smtp)
+
+
+def _tell(start, refund_id: int) -> list[str]:
+    from kinfolk.orders.emails import order_email_send
+    from kinfolk.orders.services.refunds import refund_send
+
+    def tell() -> str:
+        refund = refund_send(refund_id=refund_id)
+        sent = order_email_send(order_id=refund.order_id, kind="refunded", key=str(refund.pk))
+        return f"{refund.status} {'sent' if sent else 'not sent'}"
+
+    start()
+    return [racing.outcome(tell)]

@@ -11,12 +11,10 @@ worker is run_tasks), and the card processor delivers its callbacks over HTTP to
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import queue
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY
 
@@ -32,20 +30,15 @@ from kinfolk.shops.services import membership_add
 from kinfolk.testpay import cards
 from kinfolk.testpay.models import Charge
 from kinfolk.testpay.models import Refund as CardRefund
-from kinfolk.testpay.services import charge_card_reopen, charge_pay
+from kinfolk.testpay.services import charge_card_reopen
+from tests import racing
 
 from .refund_racers import order_refund_race
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def processor_reaches_the_shop(live_server, settings):
-    """The processor posts its callbacks to this process's live server."""
-    settings.TESTPAY_CALLBACK_BASE = live_server.url
-    HUEY.flush()
-    yield
-    HUEY.flush()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("processor_reaches_the_shop"),
+]
 
 
 @pytest.fixture
@@ -53,33 +46,6 @@ def staff(shop, make_user):
     user = make_user("packer@example.com")
     membership_add(shop=shop, user=user)
     return user
-
-
-@pytest.fixture
-def vinyl(product):
-    return product.variants.get()
-
-
-@pytest.fixture
-def card_order(shop, vinyl, buy, run_tasks):
-    """Return a function that places an order of ``quantity`` records and pays it by ``card``
-    on the processor's page; the processor's callback then marks it paid."""
-
-    def order(quantity: int = 1, *, card: str = "4242424242424242") -> Order:
-        placed = buy(shop, (vinyl, quantity))
-        charge_pay(
-            charge_id=placed.payment.reference,
-            card_number=card,
-            expiry="12/49",
-            cvc="123",
-            name="Kim Minji",
-        )
-        run_tasks()
-        paid = Order.objects.get(pk=placed.order.pk)
-        assert paid.status == Order.Status.PAID
-        return paid
-
-    return order
 
 
 def _charge(order: Order) -> Charge:
@@ -240,32 +206,9 @@ def test_a_key_of_another_order_s_refund_is_refused(shop, staff, card_order):
 
 
 def _race(shop, order, amount: int, key: str, processes: int) -> list[str]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes)
-    results = context.Queue()
-    name = connection.settings_dict["NAME"]
-    workers = [
-        context.Process(
-            target=order_refund_race,
-            args=(name, shop.pk, order.pk, amount, key, barrier, results),
-        )
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    outcomes: list[str] = []
-    try:
-        for _ in workers:
-            _pid, theirs = results.get(timeout=300)
-            outcomes.extend(theirs)
-    except queue.Empty:
-        pytest.fail(f"a racing process did not report: {outcomes}")
-    finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():
-                worker.kill()
-    return outcomes
+    return racing.race(
+        order_refund_race, [(shop.pk, order.pk, amount, key) for _ in range(processes)]
+    )
 
 
 def test_processes_racing_the_same_refund_give_the_money_back_once(shop, card_order):

@@ -4,18 +4,17 @@ once) gives the money back once. A closed card's refund fails until its issuer r
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import uuid
 from collections import Counter
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
 from kinfolk.testpay import cards, selectors, services
 from kinfolk.testpay.models import Charge, Refund
+from tests.racing import race
 
 from .conftest import make_charge
 from .refund_racers import refund_race
@@ -233,29 +232,7 @@ def test_refunds_are_shown_in_the_processor_s_back_office_and_a_card_can_be_reop
 
 
 def _race(charge: Charge, asks_per_process: list[list[tuple[str, int]]]) -> list[str]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(asks_per_process))
-    results = context.Queue()
-    name = connection.settings_dict["NAME"]
-    processes = [
-        context.Process(target=refund_race, args=(name, str(charge.pk), asks, barrier, results))
-        for asks in asks_per_process
-    ]
-    for process in processes:
-        process.start()
-    outcomes: list[str] = []
-    try:
-        for _ in processes:
-            _pid, theirs = results.get(timeout=300)
-            outcomes.extend(theirs)
-    except queue.Empty:
-        pytest.fail(f"a racing process did not report: {outcomes}")
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    return outcomes
+    return race(refund_race, [(str(charge.pk), asks) for asks in asks_per_process])
 
 
 @pytest.mark.django_db(transaction=True)

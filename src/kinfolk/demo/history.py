@@ -26,8 +26,16 @@ from kinfolk.crm.models import Customer, Interaction
 from kinfolk.demo import simulation
 from kinfolk.demo.catalogue import FAN_EMAIL
 from kinfolk.demo.people import Person, country_choices, make_person
-from kinfolk.demo.timeline import Rows, ShopContext, order_rows
-from kinfolk.orders.models import Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
+from kinfolk.demo.timeline import Rows, ShopContext, order_rows, refund_rows
+from kinfolk.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Refund,
+    Shipment,
+    ShipmentLine,
+)
 
 KEY_PREFIX = "demo-"
 WINDOW_DAYS = 3 * 365
@@ -337,6 +345,7 @@ def _insert(rows: Rows) -> None:
     OrderLine.objects.bulk_create(rows.lines, batch_size=BATCH)
     OrderEvent.objects.bulk_create(rows.events, batch_size=BATCH)
     Payment.objects.bulk_create(rows.payments, batch_size=BATCH)
+    Refund.objects.bulk_create(rows.refunds, batch_size=BATCH)
     Shipment.objects.bulk_create([shipment for shipment, _ in rows.shipments], batch_size=BATCH)
     ShipmentLine.objects.bulk_create(
         [
@@ -347,3 +356,49 @@ def _insert(rows: Rows) -> None:
         batch_size=BATCH,
     )
     Interaction.objects.bulk_create(rows.interactions, batch_size=BATCH)
+
+
+@transaction.atomic
+def refunds_fill(*, shops, now: dt.datetime) -> int:
+    """Give every refunded demo payment without one the Refund that gave its money back (a
+    history built before refunds were recorded), and the order's history of it; return how
+    many were made. Nothing is made twice: a payment with a refund is left as it is."""
+    payments = list(
+        Payment.objects.select_related("order")
+        .filter(
+            shop__in=shops,
+            status=Payment.Status.REFUNDED,
+            order__status=Order.Status.REFUNDED,
+            order__idempotency_key__startswith=KEY_PREFIX,
+            refunds__isnull=True,
+        )
+        .order_by("pk")
+    )
+    if not payments:
+        return 0
+    # The order's move to refunded says when, why and by whom.
+    decided = {
+        event.order_id: event
+        for event in OrderEvent.objects.select_related("actor")
+        .filter(order__in=[p.order for p in payments], to_status=Order.Status.REFUNDED)
+        # Its refund's own notes stay at refunded (from no status).
+        .exclude(from_status="")
+        .order_by("created_at", "id")
+    }
+    refunds, events = [], []
+    for payment in payments:
+        event = decided.get(payment.order_id)
+        refund, history = refund_rows(
+            payment.order,
+            payment,
+            at=event.created_at if event else payment.updated_at,
+            reason=event.note if event else "",
+            operator=event.actor if event else None,
+            now=now,
+        )
+        refunds.append(refund)
+        events.extend(history)
+    Refund.objects.bulk_create(refunds, batch_size=BATCH)
+    OrderEvent.objects.bulk_create(events, batch_size=BATCH)
+    Payment.objects.bulk_update(payments, ["refund_total"], batch_size=BATCH)
+    return len(refunds)

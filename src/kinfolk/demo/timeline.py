@@ -2,7 +2,8 @@
 
 The order moves through the same states as a real one (placed, paid, shipped, delivered, or
 cancelled or refunded on the way), each step leaving its OrderEvent, its Interaction on the
-customer's timeline and, for shipped orders, a Shipment. Rows are returned unsaved for
+customer's timeline and, for shipped orders, a Shipment; a refunded order's money went back in
+one Refund (by card at once, by bank transfer sent by staff). Rows are returned unsaved for
 ``history.py`` to insert in bulk.
 """
 
@@ -26,12 +27,19 @@ from kinfolk.orders.models import (
     OrderEvent,
     OrderLine,
     Payment,
+    Refund,
     Shipment,
     new_order_number,
 )
 from kinfolk.orders.notes import ORDER_PLACED_NOTE, PAYMENT_RECEIVED_NOTE, PAYMENT_TIMED_OUT_NOTE
+from kinfolk.orders.payments.manual import SEND_BY_HAND_NOTE
 from kinfolk.orders.services.expiry import CARD_PAYMENT_WINDOW
 from kinfolk.orders.services.lifecycle import paid_items
+from kinfolk.orders.services.refunds import (
+    REFUND_MARKED_SENT_NOTE,
+    REFUND_PENDING_NOTE,
+    REFUND_SUCCEEDED_NOTE,
+)
 from kinfolk.shops.models import Shop
 from kinfolk.shops.selectors import shipping_rate_for
 
@@ -46,6 +54,9 @@ ABANDONED_SHARE = 0.04
 MANUAL_UNPAID_SHARE = 0.12
 REFUND_SHARE = 0.015
 NEVER_CONFIRMED_SHARE = 0.2
+# How long the card processor took to answer a refund, and staff to send a bank transfer's.
+CARD_REFUND_LAG = dt.timedelta(seconds=20)
+BANK_REFUND_LAG = dt.timedelta(days=1)
 # The maker packs in batches: nothing paid in the last two days has shipped yet, so the
 # dashboard opens on a pile of orders to pack.
 PACKING_BACKLOG = dt.timedelta(days=2)
@@ -92,6 +103,7 @@ class Rows:
     payments: list[Payment] = field(default_factory=list)
     shipments: list[tuple[Shipment, list[OrderLine]]] = field(default_factory=list)
     interactions: list[Interaction] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
 
 
 def basket(ctx: ShopContext, rnd: random.Random, target: float) -> list[tuple[Variant, int]]:
@@ -395,3 +407,62 @@ def _fulfilment(
             data={"reason": reason},
         )
         payment.status, payment.updated_at = Payment.Status.REFUNDED, refund_at
+        refund, events = refund_rows(
+            order, payment, at=refund_at, reason=reason, operator=operator, now=now
+        )
+        story.rows.refunds.append(refund)
+        story.rows.events.extend(events)
+
+
+def refund_rows(
+    order: Order,
+    payment: Payment,
+    *,
+    at: dt.datetime,
+    reason: str,
+    operator: User | None,
+    now: dt.datetime,
+) -> tuple[Refund, list[OrderEvent]]:
+    """Return the unsaved Refund of all of ``payment``, decided ``at``, and the order's history
+    of it, as the refund services leave them once the money is back: the card processor answers
+    at once; a bank transfer waits for staff, who send it and mark it sent a day later (or by
+    ``now``). Sets the payment's ``refund_total``; the caller saves it."""
+    card = payment.provider != "manual"
+    done = min(at + (CARD_REFUND_LAG if card else BANK_REFUND_LAG), now)
+    payment.refund_total = payment.amount
+    label = str(operator) if operator is not None else "system"
+    refund = Refund(
+        shop_id=order.shop_id,
+        order=order,
+        payment=payment,
+        amount=payment.amount,
+        currency=payment.currency,
+        provider=payment.provider,
+        status=Refund.Status.SUCCEEDED,
+        message="" if card else SEND_BY_HAND_NOTE,
+        # The order's own key is unique to it: its refund's is too, run after run.
+        idempotency_key=f"{order.idempotency_key}-refund",
+        reason=reason[:500],
+        requested_by=operator,
+        requested_by_label=label,
+        attempts=1,
+        created_at=at,
+        updated_at=done,
+        refunded_at=done,
+    )
+
+    def event(moment: dt.datetime, note: str, actor: User | None = None) -> OrderEvent:
+        return OrderEvent(
+            order=order,
+            to_status=order.status,
+            actor=actor,
+            actor_label=str(actor) if actor is not None else "system",
+            note=note,
+            created_at=moment,
+        )
+
+    if card:
+        events = [event(done, REFUND_SUCCEEDED_NOTE)]
+    else:
+        events = [event(at, REFUND_PENDING_NOTE), event(done, REFUND_MARKED_SENT_NOTE, operator)]
+    return refund, events

@@ -325,6 +325,9 @@ class Refund(models.Model):
     requested_by_label = models.CharField(max_length=200, blank=True)
     # How many times the provider was asked (a "Try again" asks once more).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Whether the fan is e-mailed once the money is back (``orders.emails``, "refunded"): not
+    # when whoever decided the refund tells the fan themselves (a drop sold out).
+    tell_fan = models.BooleanField(default=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     refunded_at = models.DateTimeField(null=True, blank=True)

@@ -23,6 +23,9 @@ class Interaction(models.Model):
         ORDER_DELIVERED = "order_delivered", _("Order delivered")
         ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
         ORDER_REFUNDED = "order_refunded", _("Order refunded")
+        # Part of a live order's payment given back: the order still stands as a purchase
+        # (unlike ``order_refunded``), and it is no action of the fan's.
+        ORDER_PARTIALLY_REFUNDED = "order_partially_refunded", _("Order partly refunded")
         MESSAGE_SENT = "message_sent", _("Message sent")
         NOTE = "note", _("Staff note")
         STAGE_CHANGED = "stage_changed", _("Stage changed")

@@ -122,7 +122,8 @@ def _details(interaction: Interaction, shop: Shop) -> dict:
         )
     if interaction.subject_type in {"order"} or interaction.subject_type.endswith("_order"):
         details["order_number"] = interaction.subject_id
-    total, currency = data.get("total"), data.get("currency")
+    # An order's total, or what a refund gave back.
+    total, currency = data.get("total", data.get("amount")), data.get("currency")
     is_amount = isinstance(total, int) and not isinstance(total, bool)
     if is_amount and isinstance(currency, str) and len(currency) == 3:
         try:

@@ -64,6 +64,9 @@ class PaymentProvider(Protocol):
     code: str
     label: Promise | str
     instructions: Promise | str  # what the fan sees on the order page while payment is pending
+    # Optional: when a refund's money reaches the fan (card statement, bank account), for the
+    # e-mail that tells them it was refunded; a general sentence when absent.
+    refund_arrival: Promise | str
     # Optional, False when absent: True for a provider whose ``start`` makes no network call
     # (it only writes to this database), so that it may run inside a database transaction.
     starts_in_process: bool

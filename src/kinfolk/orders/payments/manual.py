@@ -24,6 +24,10 @@ class ManualProvider:
         "The shop will confirm your order as soon as your payment arrives. "
         "Use your order number as the payment reference."
     )
+    refund_arrival = _(
+        "The shop sent the money back by bank transfer unless you agreed on another way; "
+        "a bank transfer usually reaches your account within 1 to 3 business days."
+    )
 
     def start(self, *, payment, return_url: str, callback_url: str) -> str:
         return ""

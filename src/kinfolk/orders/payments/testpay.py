@@ -34,6 +34,10 @@ class TestpayProvider:
     starts_in_process = True
     label = _("Card (test processor)")
     instructions = _("Waiting for the card processor to confirm your payment…")
+    refund_arrival = _(
+        "Card refunds usually show on your card statement within 5 to 10 business days, "
+        "depending on your card issuer."
+    )
 
     def start(self, *, payment, return_url: str, callback_url: str) -> str:
         charge = testpay.charge_create(

@@ -193,6 +193,7 @@ def order_refund(
     reason: str = "",
     amount: int | None = None,
     idempotency_key: str = "",
+    tell_fan: bool | None = None,
 ) -> Order:
     """Refund a paid order: all that is left of its payment (the default) or ``amount`` minor
     units of it, at most what is left.
@@ -200,9 +201,12 @@ def order_refund(
     All that is left moves the order to refunded and puts what was not shipped back into stock;
     less leaves the order's status as it is. The refund is recorded as requested (see
     ``order.refunds``) and the payment's provider is asked after commit, by the worker
-    (``services.refunds``): the payment becomes refunded once all of it is back. A repeated call
-    with the same ``idempotency_key`` changes nothing. Raises InvalidTransition for an order that
-    cannot be refunded, InvalidInput for an amount of zero or above what is left.
+    (``services.refunds``): the payment becomes refunded once all of it is back, and the fan is
+    e-mailed then if ``tell_fan`` (by default when staff, the ``actor``, refund it: a refund the
+    system decides on its own is explained to the fan by what decided it, such as a drop sold
+    out before the payment arrived). A repeated call with the same ``idempotency_key`` changes
+    nothing. Raises InvalidTransition for an order that cannot be refunded, InvalidInput for an
+    amount of zero or above what is left.
     """
     # Imported here: the refunds module locks orders through this one.
     from kinfolk.orders.services import refunds
@@ -227,6 +231,7 @@ def order_refund(
         actor=actor,
         reason=reason,
         idempotency_key=idempotency_key,
+        tell_fan=tell_fan,
     )
     return order
 

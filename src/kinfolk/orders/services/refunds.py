@@ -7,6 +7,12 @@ errors) and records its answer: succeeded, pending (a bank transfer staff send b
 mark sent) or failed (staff may try again). Every ask carries the refund's idempotency key, so a
 retried task, a "Try again" or two workers at once give the money back once.
 
+A partial refund is recorded on the fan's CRM timeline as ``order_partially_refunded`` when it is
+decided (a refund in full is the order's ``order_refunded``, recorded by ``order_refund``). Once
+the money is back (the provider said so, or staff marked a bank transfer sent) the fan is
+e-mailed, once per refund (``orders.emails``, kind "refunded"), unless the refund says not to
+(``Refund.tell_fan``).
+
 Locks: the order's row first, then the payment's, as every other order write does.
 """
 
@@ -25,6 +31,8 @@ from django.utils.translation import gettext_noop
 from kinfolk.core import clock
 from kinfolk.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from kinfolk.core.money import format_money
+from kinfolk.crm.models import Interaction
+from kinfolk.crm.services import interaction_record
 from kinfolk.orders import tasks
 from kinfolk.orders.models import Order, OrderEvent, Payment, Refund
 from kinfolk.orders.notes import system_note
@@ -144,9 +152,11 @@ def refund_request(
     actor=None,
     reason: str = "",
     idempotency_key: str = "",
+    tell_fan: bool | None = None,
 ) -> Refund | None:
     """Record a refund of ``amount`` of ``payment`` as requested and ask its provider after
-    commit; return it (None when there is no money to give back).
+    commit; return it (None when there is no money to give back). ``tell_fan``: whether the fan
+    is e-mailed once the money is back (None: when staff, the ``actor``, decided it).
 
     Runs inside ``order_refund``'s transaction, with the order and the payment locked.
     """
@@ -176,14 +186,48 @@ def refund_request(
         reason=reason[:500],
         requested_by=actor if authenticated else None,
         requested_by_label=str(actor) if authenticated else "system",
+        tell_fan=authenticated if tell_fan is None else tell_fan,
         created_at=now,
         updated_at=now,
     )
     if not full:
         _event(order, PARTIAL_REFUND_NOTE, actor=actor)
+        _record_partial(order, refund, authenticated=authenticated)
     # Robust: the refund stands either way; a lost task is sent again by ``refunds_resend``.
     transaction.on_commit(partial(tasks.send_refund, refund.pk), robust=True)
     return refund
+
+
+def _record_partial(order: Order, refund: Refund, *, authenticated: bool) -> None:
+    """Put a partial refund on the fan's timeline: the order still counts as a purchase (only
+    ``order_refunded`` withdraws one) and it is no action of the fan's, so no stage moves."""
+    interaction_record(
+        shop=order.shop,
+        customer=order.customer,
+        kind=Interaction.Kind.ORDER_PARTIALLY_REFUNDED,
+        source=Interaction.Source.DASHBOARD if authenticated else Interaction.Source.SYSTEM,
+        occurred_at=refund.created_at,
+        subject_type="order",
+        subject_id=order.number,
+        data={
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "number": order.number,
+            "refund_id": refund.pk,
+        },
+        defer_stage=True,
+    )
+
+
+def _tell_fan(refund: Refund) -> None:
+    """E-mail the fan that the refund's money is back, after commit.
+
+    Once per refund however often this runs: the e-mail is claimed in ``OrderMessage`` under the
+    refund's id before it is sent. Robust: the refund stands even if the queue is down.
+    """
+    transaction.on_commit(
+        partial(tasks.send_order_email, refund.order_id, "refunded", str(refund.pk)), robust=True
+    )
 
 
 def refund_send(*, refund_id: int) -> Refund | None:
@@ -226,9 +270,12 @@ def _locked_refund(shop: Shop, refund_id: int) -> tuple[Order, Refund]:
 
 
 def _succeed(refund: Refund, *, now: dt.datetime) -> None:
-    """Mark the refund done; the payment is refunded once all of its amount is back."""
+    """Mark the refund done and tell the fan after commit (unless told otherwise); the payment
+    is refunded once all of its amount is back."""
     refund.transition_to(Refund.Status.SUCCEEDED)
     refund.refunded_at = now
+    if refund.tell_fan:
+        _tell_fan(refund)
     payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
     back = (
         payment.refunds.filter(status=Refund.Status.SUCCEEDED)

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kinfolk.core import clock
 from kinfolk.crm.services import rfm_recompute, stages_recompute
@@ -21,7 +22,7 @@ from kinfolk.crm.services.share import shop_share_refresh
 from kinfolk.crm.services.value import shop_value_refresh
 from kinfolk.demo.catalogue import SHOPS
 from kinfolk.demo.drops import drops_build
-from kinfolk.demo.history import history_build, history_exists
+from kinfolk.demo.history import history_build, history_exists, refunds_fill
 from kinfolk.demo.logins import logins_text
 from kinfolk.demo.releases import releases_build
 from kinfolk.demo.shops import demo_variants, logins_build, shop_build
@@ -68,7 +69,21 @@ class Command(BaseCommand):
             shop_build(spec, owner=logins.owners[spec.slug], staff=logins.staff) for spec in SHOPS
         ]
         if history_exists(shops):
-            self.stdout.write(_("The demo history is already there; nothing to add."))
+            # A history built before refunds were recorded gets its refunded orders' refunds.
+            filled = refunds_fill(shops=shops, now=clock.now())
+            if filled:
+                self.stdout.write(
+                    ngettext(
+                        "The demo history is already there; recorded the refund of %(count)d "
+                        "refunded order.",
+                        "The demo history is already there; recorded the refunds of %(count)d "
+                        "refunded orders.",
+                        filled,
+                    )
+                    % {"count": filled}
+                )
+            else:
+                self.stdout.write(_("The demo history is already there; nothing to add."))
         else:
             stats = history_build(
                 contexts=self._contexts(shops, logins),
