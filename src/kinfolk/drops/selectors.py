@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage
 from kinfolk.core.errors import NotFound
+from kinfolk.core.prepared import PreparedQuery
 from kinfolk.crm.models import Customer, Interaction
 from kinfolk.drops.models import Copy, EarlyAccessFan, Edition, Hold, WaitlistEntry
 
@@ -132,19 +133,33 @@ def edition_phase(*, edition: Edition, now: dt.datetime, free: int | None = None
     return Phase.SOLD_OUT if free == 0 else phase
 
 
+# The read of a drop by its product, on every view of its page and every reserve, compiled once
+# per process (``core.prepared``). Its values: the shop, the product's slug, "active".
+_EDITION_FOR_PAGE = PreparedQuery(
+    lambda shop_id, slug, active: (
+        Edition.objects.select_related("product", "variant")
+        # One filter each: the SQL takes the values in this order (keywords of one filter are sorted).
+        .filter(shop_id=shop_id)
+        .filter(product__slug=slug)
+        .filter(product__status=active)
+        .order_by("pk")[:1]
+    )
+)
+
+
 def edition_get_for_page(*, shop, product_slug: str, images: bool = True) -> Edition:
     """Return the shop's edition of the product on sale ``product_slug`` (with the product's
-    images unless ``images`` is False); raise NotFound for any other."""
-    editions = Edition.objects.select_related("product", "variant").filter(
-        shop=shop, product__slug=product_slug, product__status=Product.Status.ACTIVE
-    )
-    if images:
-        editions = editions.prefetch_related(
-            Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id"))
-        )
-    edition = editions.first()
-    if edition is None:
+    images unless ``images`` is False: a page then reads them if it shows them); raise NotFound
+    for any other."""
+    found = _EDITION_FOR_PAGE.objects(shop.pk, product_slug, str(Product.Status.ACTIVE))
+    if not found:
         raise NotFound(_("No such drop."))
+    edition = found[0]
+    if images:
+        prefetch_related_objects(
+            [edition.product],
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        )
     return edition
 
 

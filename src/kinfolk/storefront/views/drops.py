@@ -319,7 +319,7 @@ def drop_page(request: HttpRequest, shop: str, product: str) -> HttpResponse:
         hit = cache.get(_upcoming_key(shop_obj, product))
         if isinstance(hit, tuple) and len(hit) == 2 and now.timestamp() < hit[0]:
             return _serve_shared(request, shop_obj, hit[1], hit[0], now)
-    edition = edition_or_404(shop_obj, product)
+    edition = edition_or_404(shop_obj, product, images=False)
     change = edition_next_change(edition=edition, now=now)
     if shareable and edition_phase(edition=edition, now=now) == Phase.UPCOMING and change:
         page, _phase = _page_with_slots(request, shop_obj, edition, now)
@@ -359,7 +359,7 @@ def _owns(request: HttpRequest, hold: Hold) -> bool:
 def drop_reserve(request: HttpRequest, shop: str, product: str) -> HttpResponse:
     """Hold a copy for the fan and send them to checkout with it in their cart."""
     shop_obj = open_shop_or_404(shop)
-    edition = edition_or_404(shop_obj, product)
+    edition = edition_or_404(shop_obj, product, images=False)
     if _ip_limited(request):
         return too_many_tries(request, shop_obj, edition)
     email, problem = fan_email(request)
