@@ -9,6 +9,9 @@ import pytest
 
 from kinfolk.crm.services import customers
 from kinfolk.drops import selectors as drops
+from kinfolk.orders import selectors as orders
+from kinfolk.orders.services import payments
+from kinfolk.storefront import selectors as storefront
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +21,19 @@ pytestmark = pytest.mark.django_db
     [
         (drops._EDITION_FOR_PAGE, (1, "deluxe", "active")),
         (customers._BY_EMAIL, (1, "", "fan@example.com")),
+        (storefront._SHOP_BY_SLUG, ("moonlit",)),
+        (storefront._BUYABLE, (1, 1, "active", "tee")),
+        (orders._ORDER_BY_NUMBER, (1, "K7PQ2M")),
+        (payments._PAYMENT, ("", "testpay", "ch_1")),
     ],
-    ids=["drop page's edition", "customer by address"],
+    ids=[
+        "drop page's edition",
+        "customer by address",
+        "shop by slug",
+        "variant to add to a cart",
+        "order by number",
+        "payment a callback names",
+    ],
 )
 def test_the_read_is_compiled_once(read, values):
     read._compiled = False  # not tried yet in this process
