@@ -4,8 +4,11 @@ whole shop, and the shop's own rules. The rules themselves: ``kinfolk.crm.stage_
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
@@ -103,7 +106,11 @@ def stage_update_for(
 
 
 def stages_recompute(
-    *, shop: Shop, now: dt.datetime | None = None, chunk_size: int = RECOMPUTE_CHUNK
+    *,
+    shop: Shop,
+    now: dt.datetime | None = None,
+    chunk_size: int = RECOMPUTE_CHUNK,
+    workers: int | None = None,
 ) -> dict[str, int]:
     """Recompute the stage of every customer of the shop and record the changes.
 
@@ -111,22 +118,82 @@ def stages_recompute(
     with its rows locked: one grouped query of signals per chunk, the rules in Python, then only
     the changes written in bulk. A second run at the same time changes nothing.
 
+    On PostgreSQL, outside a transaction, the shop's customers are split into ``workers`` runs
+    of consecutive ids (``RECOMPUTE_WORKERS`` by default, one per core of the machine), each
+    run by a thread of its own on its own connection: the database's work, most of the time,
+    then uses every core. SQLite has one writer at a time, and a caller's open transaction is
+    seen by its own connection only: both recompute in one run.
+
     Returns ``customers`` (judged), ``changed``, ``up``, ``down`` and, per stage, how many
     customers hold it afterwards.
     """
     now = now or clock.now()
     ladder = Ladder(stage_rules_for(shop=shop))
+    if workers is None:
+        workers = RECOMPUTE_WORKERS
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1
+    bounds = _id_runs(shop, workers, chunk_size) if workers > 1 else [(0, None)]
+    runs = [
+        partial(_recompute_run, shop=shop, ladder=ladder, now=now, chunk_size=chunk_size,
+                after=after, upto=upto)
+        for after, upto in bounds
+    ]  # fmt: skip
+    if len(runs) == 1:
+        counts = runs[0]()
+    else:
+        counts = Counter()
+        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+            for run_counts in pool.map(_on_own_connection, runs):
+                counts.update(run_counts)
+    keys = ["customers", "changed", "up", "down", *Stage.values]
+    return {key: counts[key] for key in keys}
+
+
+# Threads recomputing one shop's stages at once on PostgreSQL (see ``stages_recompute``).
+RECOMPUTE_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _id_runs(shop: Shop, workers: int, chunk_size: int) -> list[tuple[int, int | None]]:
+    """Split the shop's customers into up to ``workers`` runs of consecutive ids of about the
+    same size: ``(after, upto)`` pairs, ``upto`` None for the last (one run for fewer than two
+    chunks)."""
+    total = Customer.objects.filter(shop=shop).count()
+    if total < 2 * chunk_size:
+        return [(0, None)]
+    ids = Customer.objects.filter(shop=shop).order_by("pk").values_list("pk", flat=True)
+    cuts = [ids[total * part // workers] for part in range(1, workers)]
+    starts = [0, *cuts]
+    return list(zip(starts, [*cuts, None], strict=True))
+
+
+def _on_own_connection(run: Callable[[], Counter[str]]) -> Counter[str]:
+    """Run ``run`` in this worker thread, on the thread's own connection, closed afterwards."""
+    try:
+        return run()
+    finally:
+        connection.close()
+
+
+def _recompute_run(
+    *,
+    shop: Shop,
+    ladder: Ladder,
+    now: dt.datetime,
+    chunk_size: int,
+    after: int,
+    upto: int | None,
+) -> Counter[str]:
+    """Recompute the customers with ids in (``after``, ``upto``], chunk by chunk."""
     counts: Counter[str] = Counter()
-    last_pk = 0
+    last_pk = after
     while True:
         with transaction.atomic():
             _no_flush_wait()
-            chunk = list(
-                Customer.objects.select_for_update()
-                .filter(shop=shop, pk__gt=last_pk)
-                .order_by("pk")
-                .values_list("pk", "stage")[:chunk_size]
-            )
+            customers = Customer.objects.select_for_update().filter(shop=shop, pk__gt=last_pk)
+            if upto is not None:
+                customers = customers.filter(pk__lte=upto)
+            chunk = list(customers.order_by("pk").values_list("pk", "stage")[:chunk_size])
             if not chunk:
                 break
             last_pk = chunk[-1][0]
@@ -134,8 +201,7 @@ def stages_recompute(
             _changes_write(
                 shop=shop, changes=changes, now=now, trigger=StageChange.Trigger.RECOMPUTE
             )
-    keys = ["customers", "changed", "up", "down", *Stage.values]
-    return {key: counts[key] for key in keys}
+    return counts
 
 
 def _no_flush_wait() -> None:
