@@ -15,7 +15,7 @@ from kinfolk.crm.models import Customer, ErasedAddress, Erasure, Interaction
 from kinfolk.crm.services import customer_get_or_create, interaction_record
 from kinfolk.crm.services.merges import customer_merge, customers_follow_account_email
 from kinfolk.crm.services.privacy import customer_erase, erased_address_digest
-from tests.crm.import_files import import_file
+from tests.crm.import_files import GENERIC_MAPPING, import_file
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +23,6 @@ OWN = "grace@example.com"
 MERGED = "amazing.grace@example.org"
 ACCOUNT = "admiral@navy.example"
 STRANGER = "hedy@example.com"
-GENERIC_MAPPING = {
-    "order_id": "Order",
-    "email": "Customer e-mail",
-    "name": "Customer",
-    "date": "Ordered on",
-    "total": "Amount",
-    "item": "Product",
-    "quantity": "Qty",
-    "date_format": "%d/%m/%Y %H:%M",
-}
 # An export of old history: one order under each of Grace's addresses, spelt as other systems
 # spell them, and one of somebody else.
 OLD_EXPORT = (

@@ -18,20 +18,10 @@ from kinfolk.crm.imports.service import import_run_execute, import_run_start
 from kinfolk.crm.models import ConsentRecord, Customer, ErasedAddress, Erasure, Interaction
 from kinfolk.crm.services import customer_get_or_create
 from kinfolk.crm.services.privacy import customer_erase, erased_address_digest
-from tests.crm.import_files import FILES, import_file, rejected
+from tests.crm.import_files import FILES, GENERIC_MAPPING, import_file, rejected
 
 pytestmark = pytest.mark.django_db
 LEFT_OUT = "Left out at the person's request"
-GENERIC_MAPPING = {
-    "order_id": "Order",
-    "email": "Customer e-mail",
-    "name": "Customer",
-    "date": "Ordered on",
-    "total": "Amount",
-    "item": "Product",
-    "quantity": "Qty",
-    "date_format": "%d/%m/%Y %H:%M",
-}
 # Per kind of order file: the file, its mapping, and the lines of Grace's orders in it.
 ORDER_FILES = {
     "shopify_orders": ("shopify_orders.csv", None, [6, 7]),

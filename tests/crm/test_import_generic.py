@@ -8,20 +8,10 @@ import pytest
 
 from kinfolk.core.errors import InvalidInput
 from kinfolk.crm.models import Customer, Interaction
-from tests.crm.import_files import import_file, interactions, rejected
+from tests.crm.import_files import GENERIC_MAPPING, import_file, interactions, rejected
 
 pytestmark = pytest.mark.django_db
 Kind = Interaction.Kind
-MAPPING = {
-    "order_id": "Order",
-    "email": "Customer e-mail",
-    "name": "Customer",
-    "date": "Ordered on",
-    "total": "Amount",
-    "item": "Product",
-    "quantity": "Qty",
-    "date_format": "%d/%m/%Y %H:%M",
-}
 
 
 @pytest.fixture
@@ -32,7 +22,7 @@ def usd_shop(make_shop):
 def test_mapped_columns_become_orders_with_dates_in_the_shops_zone(usd_shop):
     """Given "05/03/2024 14:22" read as day/month, then Ada's order was placed on 5 March at
     14:22 London time, for 12.50."""
-    import_file(usd_shop, "generic.csv", "generic", mapping=MAPPING)
+    import_file(usd_shop, "generic.csv", "generic", mapping=GENERIC_MAPPING)
     events = interactions(usd_shop, "A-1", subject_type="import_order")
     assert events[Kind.ORDER_PAID]["total"] == 1250
     placed = Interaction.objects.get(subject_id="A-1", kind=Kind.ORDER_PLACED)
@@ -42,7 +32,7 @@ def test_mapped_columns_become_orders_with_dates_in_the_shops_zone(usd_shop):
 
 def test_lines_of_one_order_number_add_up_to_one_order(usd_shop):
     """Given order A-2 on two lines of 20.00 and 5.00, then it is one order of 25.00."""
-    import_file(usd_shop, "generic.csv", "generic", mapping=MAPPING)
+    import_file(usd_shop, "generic.csv", "generic", mapping=GENERIC_MAPPING)
     paid = interactions(usd_shop, "A-2", subject_type="import_order")[Kind.ORDER_PAID]
     assert paid["total"] == 2500
     assert [(item["name"], item["quantity"]) for item in paid["items"]] == [
@@ -54,7 +44,7 @@ def test_lines_of_one_order_number_add_up_to_one_order(usd_shop):
 def test_lines_that_do_not_fit_the_mapping_are_rejected(usd_shop):
     """Given a date in another layout, a missing address and a word for an amount, then those
     lines are rejected with their numbers."""
-    report = import_file(usd_shop, "generic.csv", "generic", mapping=MAPPING)
+    report = import_file(usd_shop, "generic.csv", "generic", mapping=GENERIC_MAPPING)
     reasons = rejected(report)
     assert set(reasons) == {5, 6, 7}
     assert "2024-03-07" in reasons[5] and "%d/%m/%Y %H:%M" in reasons[5]

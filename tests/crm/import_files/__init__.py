@@ -14,6 +14,17 @@ from kinfolk.crm.models import Interaction
 FILES = Path(__file__).parent
 # The test files' orders run from January to May 2024; stages and RFM are judged on this day.
 IMPORTED_ON = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+# The column mapping of ``generic.csv`` (and of the tests' own CSVs in its layout).
+GENERIC_MAPPING = {
+    "order_id": "Order",
+    "email": "Customer e-mail",
+    "name": "Customer",
+    "date": "Ordered on",
+    "total": "Amount",
+    "item": "Product",
+    "quantity": "Qty",
+    "date_format": "%d/%m/%Y %H:%M",
+}
 
 
 def import_file(shop, name: str, format: str, *, content: bytes | None = None, **options):
