@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from kinfolk.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from kinfolk.testpay import services
 from kinfolk.testpay.models import CallbackAttempt, Charge, Refund
 
@@ -23,15 +24,10 @@ class CallbackAttemptInline(admin.TabularInline):
         return False
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Refund
-    extra = 0
-    can_delete = False
     fields = ("created_at", "amount", "status", "failure_reason", "attempts", "idempotency_key")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Charge)
@@ -75,18 +71,9 @@ class ChargeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "charge", "amount", "currency", "status", "failure_reason", "created_at")
     list_filter = ("status", "failure_reason", "currency")
     search_fields = ("=id", "=charge__id", "idempotency_key")
     date_hierarchy = "created_at"
     list_select_related = ("charge",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
