@@ -349,6 +349,10 @@ def test_partial_refunds_from_the_dashboard_and_what_staff_and_the_fan_see(
     bad = client.post(action, {"refund-amount": "12.5", "refund-idempotency_key": "k-3"})
     assert bad.status_code == 400
     assert "KRW amounts are whole numbers, without decimals." in bad.content.decode()
+    for typed in ("NaN", "inf"):
+        odd = client.post(action, {"refund-amount": typed, "refund-idempotency_key": "k-4"})
+        assert odd.status_code == 400
+        assert "Enter an amount such as 15000." in odd.content.decode()
 
     # And the fan's order page shows what came back, and when
     fan = client.get(

@@ -8,7 +8,6 @@ tabs, sorting, pages, the export and "save as segment" all carry the same filter
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -23,6 +22,7 @@ from kinfolk.core.money import Money, babel_locale, currency_exponent, format_mo
 from kinfolk.crm.models import CustomerDate, Segment, Stage
 from kinfolk.crm.segment_filters import MAX_QUERY_LENGTH, SegmentFilter
 from kinfolk.crm.services.profiles import NOTE_MAX_LENGTH, TAG_MAX_LENGTH
+from kinfolk.dashboard.forms import is_number
 
 ANY = [("", _("Any"))]
 YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
@@ -87,7 +87,7 @@ class AmountField(forms.CharField):
         try:
             amount = Money.from_major(value, self.currency).amount
         except InvalidInput as exc:
-            if exc.code == "too_large" or _is_number(value):
+            if exc.code == "too_large" or is_number(value):
                 # Too large, or more decimal places than the currency has: the message says so.
                 raise forms.ValidationError(exc.message) from None
             example = "15000" if currency_exponent(self.currency) == 0 else "12.50"
@@ -97,13 +97,6 @@ class AmountField(forms.CharField):
         if amount < 0:
             raise forms.ValidationError(_("Enter an amount of zero or more."))
         return amount
-
-
-def _is_number(value: str) -> bool:
-    try:
-        return Decimal(str(value).strip().replace(",", "")).is_finite()
-    except InvalidOperation:
-        return False
 
 
 def _yes_no(value: str) -> bool | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,7 @@ def parse_price(value: str, currency: str) -> int:
         if exc.code == "too_large":
             raise forms.ValidationError(exc.message, code="too_large") from None
         exponent = currency_exponent(currency)
-        if _is_number(value):
+        if is_number(value):
             if exponent == 0:
                 message = _("%(currency)s prices are whole numbers, without decimals, e.g. 15000.")
             else:
@@ -46,12 +47,12 @@ def parse_price(value: str, currency: str) -> int:
     return money.amount
 
 
-def _is_number(value: str) -> bool:
+def is_number(value: str) -> bool:
+    """Return whether staff typed a finite number ("12.505" is one; "NaN" and "inf" are not)."""
     try:
-        float(str(value).strip().replace(",", ""))
-    except ValueError:
+        return Decimal(str(value).strip().replace(",", "")).is_finite()
+    except InvalidOperation:
         return False
-    return True
 
 
 def price_initial(amount: int, currency: str) -> str:
@@ -272,7 +273,7 @@ class RefundForm(forms.Form):
         except InvalidInput as exc:
             if exc.code == "too_large":
                 raise forms.ValidationError(exc.message, code="too_large") from None
-        if not _is_number(value):
+        if not is_number(value):
             raise forms.ValidationError(
                 _("Enter an amount such as %(example)s."),
                 code="invalid",
