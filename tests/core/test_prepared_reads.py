@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from kinfolk.catalog import selectors as catalog
 from kinfolk.crm.services import customers
 from kinfolk.drops import selectors as drops
 from kinfolk.orders import selectors as orders
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
         (drops._EDITION_FOR_PAGE, (1, "deluxe", "active")),
         (customers._BY_EMAIL, (1, "", "fan@example.com")),
         (storefront._SHOP_BY_SLUG, ("moonlit",)),
-        (storefront._BUYABLE, (1, 1, "active", "tee")),
+        (catalog._BUYABLE_FROM_PAGE, (1, 1, "active", "tee")),
         (orders._ORDER_BY_NUMBER, (1, "K7PQ2M")),
         (payments._PAYMENT, ("", "testpay", "ch_1")),
     ],

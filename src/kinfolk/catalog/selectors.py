@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.core.errors import NotFound
+from kinfolk.core.prepared import PreparedQuery
 from kinfolk.crm.share import CatalogueProduct
 from kinfolk.shops.models import Shop
 
@@ -27,18 +28,34 @@ def product_get_active(*, shop: Shop, slug: str) -> Product:
     return product
 
 
+# A variant of a product on sale, as a product page's form adds it to the cart (compiled once
+# per process: see core.prepared). Its values: the variant, the shop, "active", the product.
+_BUYABLE_FROM_PAGE = PreparedQuery(
+    lambda variant_id, shop_id, status, slug: (
+        Variant.objects.select_related("product")
+        .filter(pk=variant_id)
+        .filter(shop_id=shop_id)
+        .filter(product__status=status)
+        .filter(product__slug=slug)
+    )
+)
+
+
 def variant_get_buyable(*, shop: Shop, variant_id: int, product_slug: str | None = None) -> Variant:
     """Return a variant of an active product of ``shop`` (of the product ``product_slug`` when
     given), its product loaded, or raise NotFound."""
-    variants = Variant.objects.select_related("product").filter(
-        pk=variant_id, shop=shop, product__status=Product.Status.ACTIVE
-    )
+    active = Product.Status.ACTIVE.value
     if product_slug is not None:
-        variants = variants.filter(product__slug=product_slug)
-    variant = variants.first()
-    if variant is None:
+        found = _BUYABLE_FROM_PAGE.objects(variant_id, shop.pk, active, product_slug)
+    else:
+        found = list(
+            Variant.objects.select_related("product").filter(
+                pk=variant_id, shop=shop, product__status=active
+            )
+        )
+    if not found:
         raise NotFound(_("This item is not available."))
-    return variant
+    return found[0]
 
 
 def products_for_staff(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:

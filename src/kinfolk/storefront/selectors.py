@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from kinfolk.catalog.models import Product, ProductImage, Variant
 from kinfolk.catalog.selectors import products_active
-from kinfolk.core.errors import NotFound
 from kinfolk.core.prepared import PreparedQuery, PreparedRead
 from kinfolk.orders.models import CartLine, Order, Payment, PaymentCallback
 from kinfolk.orders.selectors import Quote, line_problem
@@ -138,28 +137,6 @@ def order_payment_url(order: Order) -> str:
     if not pending or not pending[-1].redirect_url.startswith(("http", "/")):
         return ""  # none yet, or still being started (see orders.services.checkout)
     return pending[-1].redirect_url
-
-
-# A variant of a product on sale, as a product page's form adds it to the cart (compiled once
-# per process: see PreparedQuery). Its values: the variant, the shop, "active", the product.
-_BUYABLE = PreparedQuery(
-    lambda variant_id, shop_id, status, slug: (
-        Variant.objects.select_related("product")
-        .filter(pk=variant_id)
-        .filter(shop_id=shop_id)
-        .filter(product__status=status)
-        .filter(product__slug=slug)
-    )
-)
-
-
-def variant_for_cart(*, shop: Shop, variant_id: int, product_slug: str) -> Variant:
-    """Return the variant ``variant_id`` of the shop's product ``product_slug`` on sale, its
-    product loaded (as ``catalog.selectors.variant_get_buyable`` does), or raise NotFound."""
-    found = _BUYABLE.objects(variant_id, shop.pk, Product.Status.ACTIVE.value, product_slug)
-    if not found:
-        raise NotFound(_("This item is not available."))
-    return found[0]
 
 
 # What a product page shows that can change, built once per process (see PreparedRead). Its

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kinfolk.catalog.selectors import variant_get_buyable
 from kinfolk.core.errors import InvalidInput, NotFound
 from kinfolk.orders.models import Cart
 from kinfolk.orders.selectors import cart_quote
@@ -29,7 +30,7 @@ from kinfolk.storefront.cart_session import (
     remember_cart,
     remember_count,
 )
-from kinfolk.storefront.selectors import cart_rows, variant_for_cart
+from kinfolk.storefront.selectors import cart_rows
 from kinfolk.storefront.views.catalog import product_form_context, product_or_404, render_product
 from kinfolk.storefront.views.shop_request import (
     is_htmx,
@@ -89,7 +90,7 @@ def cart_add_view(request: HttpRequest, shop: str) -> HttpResponse:
     if variant_id is not None:
         # One query both finds the variant and proves it belongs to this product.
         try:
-            variant = variant_for_cart(shop=shop_obj, variant_id=variant_id, product_slug=slug)
+            variant = variant_get_buyable(shop=shop_obj, variant_id=variant_id, product_slug=slug)
         except NotFound:
             variant = None
     if variant is None:
