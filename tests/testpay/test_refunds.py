@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from kinfolk.core.errors import Conflict, InvalidInput, NotFound
-from kinfolk.testpay import cards, selectors, services
+from kinfolk.testpay import cards, services
 from kinfolk.testpay.models import Charge, Refund
 from tests.racing import race
 
@@ -51,7 +51,7 @@ class TestOnePaidCharge:
         assert (made.amount, made.currency, made.charge_id) == (10000, "USD", charge.pk)
         assert refunded(charge) == 10000
         assert Charge.objects.get(pk=charge.pk).refundable == 0
-        assert selectors.refund_get(idempotency_key="order-42-refund-1") == made
+        assert Refund.objects.get(idempotency_key="order-42-refund-1") == made
 
     def test_partial_refunds_add_up_to_the_charge_and_no_further(self):
         charge = paid_charge(amount=10000)

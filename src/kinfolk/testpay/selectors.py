@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from kinfolk.core.errors import NotFound
 from kinfolk.core.prepared import PreparedQuery
-from kinfolk.testpay.models import Charge, Refund
+from kinfolk.testpay.models import Charge
 
 # The charge by its id as the database stores it (compiled once per process: see
 # PreparedQuery; on a database with a UUID type the id is no plain value and the ORM reads it).
@@ -27,11 +27,3 @@ def charge_get(*, charge_id: uuid.UUID | str) -> Charge:
     if not found:
         raise NotFound(_("No such charge."))
     return found[0]
-
-
-def refund_get(*, idempotency_key: str) -> Refund:
-    """Return the refund made with ``idempotency_key``, or raise NotFound."""
-    refund = Refund.objects.filter(idempotency_key=idempotency_key).first()
-    if refund is None:
-        raise NotFound(_("No such refund."))
-    return refund

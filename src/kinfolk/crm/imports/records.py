@@ -60,10 +60,6 @@ class ImportedOrder:
     external: dict = field(default_factory=dict)
     refund_parts: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def fully_refunded(self) -> bool:
-        return self.refunded > 0 and self.refunded >= self.total
-
 
 @dataclass(slots=True)
 class ImportedRefund:

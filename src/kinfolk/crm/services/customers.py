@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kinfolk.accounts.models import User, normalize_email
@@ -23,14 +22,10 @@ from kinfolk.crm.services.stages import stage_update_for
 from kinfolk.crm.stage_rules import AFFECTS_STAGE
 from kinfolk.shops.models import Shop
 
-# The lookup by address that every order makes, compiled once per process (``core.prepared``):
-# ``Customer.objects.filter(shop=...).with_email(...)`` with its blank address as a value too.
+# The lookup by address that every order makes, compiled once per process (``core.prepared``).
 _BY_EMAIL = PreparedQuery(
-    lambda shop_id, blank, email: (
-        Customer.objects.filter(shop_id=shop_id)
-        .exclude(email=blank)
-        .alias(email_lower=Lower("email"))
-        .filter(email_lower=email)
+    lambda shop_id, blank, email: Customer.objects.filter(shop_id=shop_id).with_email(
+        email, blank=blank
     )
 )
 

@@ -260,7 +260,8 @@ def order_refund_unfilled(*, shop: Shop, order_id: int) -> bool:
     if not order.can_transition_to(Order.Status.REFUNDED) or not _unfilled(order):
         return False
     editions = [edition for edition, _quantity in _edition_lines(order)]
-    order_refund(shop=shop, order=order, reason=SOLD_OUT_REFUND_NOTE)
+    # The drop's own "sold out, refunded in full" e-mail tells the fan: not the refund's too.
+    order_refund(shop=shop, order=order, reason=SOLD_OUT_REFUND_NOTE, tell_fan=False)
     if editions:
         transaction.on_commit(
             partial(tasks.send_drop_email, DropMessage.Kind.SOLD_OUT_REFUND, str(order.pk))

@@ -55,10 +55,6 @@ class RefundResult:
     def pending(self) -> bool:
         return self.status == self.PENDING
 
-    @property
-    def failed(self) -> bool:
-        return self.status == self.FAILED
-
 
 class PaymentProvider(Protocol):
     code: str

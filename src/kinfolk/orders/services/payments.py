@@ -38,7 +38,6 @@ def payment_callback_handle(*, provider_code: str, body: bytes, headers: dict[st
     if payment is not None and event.approved and payment.status == Payment.Status.PENDING:
         # What paying the order reads of its lines: they do not change once it is placed.
         lines = order_lines_for(order_id=payment.order_id, event=extensions.PAID)
-        order_lines_keep(payment.order, lines)
     try:
         with transaction.atomic():
             outcome = _apply(payment, event, lines)
