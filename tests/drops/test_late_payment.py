@@ -131,7 +131,7 @@ def test_the_refund_and_its_email_happen_once_however_often_the_worker_repeats_t
     refund = late_order.refunds.get()
     assert drop_tasks.refund_unfilled_order.call_local(late_order.pk) is False
     assert order_tasks.send_refund.call_local(refund.pk) == "succeeded"
-    drop_tasks.return_payment.call_local(refund.payment_id)
+    assert drop_tasks.return_payment.call_local(refund.payment_id) is False  # nothing waits
     run_tasks()
 
     assert len(smtp_server.messages) == sent
@@ -163,7 +163,7 @@ def test_the_money_goes_back_once_when_the_processor_s_first_answer_was_lost(
     assert answer.succeeded
 
     run_tasks()
-    drop_tasks.return_payment.call_local(refund.payment_id)
+    assert drop_tasks.return_payment.call_local(refund.payment_id) is False  # answered already
 
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED

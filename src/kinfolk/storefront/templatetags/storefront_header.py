@@ -32,26 +32,17 @@ def _key(context: template.Context) -> tuple | None:
         # asked for twice: not worth keeping.
         return None
     shop = context.get("shop")
-    if isinstance(shop, dict):
-        shop = (shop.get("slug"), shop.get("name"))
-    elif shop:
-        shop = (shop.slug, shop.name)
     user = context.get("user")
-    key = (
+    return (
         get_language(),
         get_script_prefix(),
         request.get_full_path(),
-        shop,
+        (shop.slug, shop.name) if shop else None,
         str(context.get("cart_link_html") or ""),
         context.get("cart_count"),
         bool(context.get("oob")),
         bool(user is not None and user.is_authenticated),
     )
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
 
 
 @register.simple_tag(takes_context=True)
