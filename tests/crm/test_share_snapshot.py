@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 
 from kinfolk.catalog import services as catalog
 from kinfolk.catalog.models import Product
-from kinfolk.catalog.selectors import products_for_staff
+from kinfolk.catalog.selectors import catalogue_for_crm
 from kinfolk.core import clock
 from kinfolk.crm.models import Interaction, ShareSnapshot
 from kinfolk.crm.selectors.share import (
@@ -294,13 +294,7 @@ class Band:
         client.force_login(self.owner)
 
     def catalogue(self, shop=None) -> list[CatalogueProduct]:
-        rows = products_for_staff(shop=shop or self.shop).values_list(
-            "pk", "name", "category", "status"
-        )
-        return [
-            CatalogueProduct(pk, name, category, status == Product.Status.ACTIVE)
-            for pk, name, category, status in rows
-        ]
+        return catalogue_for_crm(shop=shop or self.shop)
 
     def buy(self, n: int, at: dt.datetime):
         """Record fan ``n``'s order of two of the products, a pattern that repeats every 3."""
@@ -389,36 +383,22 @@ def test_a_large_shop_without_a_model_says_its_figures_come_with_the_nightly_ref
 # --- The nightly refresh -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def catalogue_provider():
-    """Register, as the catalogue app does, the function that gives a shop's catalogue."""
-
-    def provide(*, shop):
-        rows = products_for_staff(shop=shop).values_list("pk", "name", "category", "status")
-        return [
-            CatalogueProduct(pk, name, category, status == Product.Status.ACTIVE)
-            for pk, name, category, status in rows
-        ]
-
-    previous = share_catalogue_register(provide)
-    yield provide
-    share_catalogue_register(previous)
-
-
-def test_the_nightly_task_refreshes_every_shop_against_its_catalogue(client, catalogue_provider):
-    """Given two shops with orders and a registered catalogue provider, when the nightly task
-    runs, then each shop has its own model, named from its own catalogue."""
+def test_the_nightly_task_refreshes_every_shop_against_its_catalogue(client):
+    """Given two shops with orders and the catalogue provider the catalogue app registers,
+    when the nightly task runs, then each shop has its own model, named from its own
+    catalogue."""
     band = Band(client)
     other = Band(client, slug="other-band")
-    for n in range(3):
+    for n in range(6):  # every pair of products bought by two fans: gaps to name
         band.buy(n, START)
     other.buy(0, START)
     with clock.frozen(NOW):
         assert shop_shares_refresh.call_local() >= 2
     mine = shop_share_for(shop=band.shop, snapshot=share_snapshot_of(shop=band.shop)).share
     theirs = shop_share_for(shop=other.shop, snapshot=share_snapshot_of(shop=other.shop)).share
-    assert (mine.buyers, theirs.buyers) == (3, 1)
+    assert (mine.buyers, theirs.buyers) == (6, 1)
     assert ShareSnapshot.objects.get(shop=band.shop).computed_at == NOW
+    assert mine.gaps
     names = {g.because.product_id for g in mine.gaps} | {g.product.product_id for g in mine.gaps}
     assert names <= {p.pk for p in band.products}
 
