@@ -18,6 +18,7 @@ from kinfolk.crm.imports.service import import_run_execute, import_run_start
 from kinfolk.crm.models import ConsentRecord, Customer, ErasedAddress, Erasure, Interaction
 from kinfolk.crm.services import customer_get_or_create
 from kinfolk.crm.services.privacy import customer_erase, erased_address_digest
+from kinfolk.dashboard.views.imports import report_lines
 from tests.crm.import_files import FILES, GENERIC_MAPPING, import_file, rejected
 
 pytestmark = pytest.mark.django_db
@@ -188,8 +189,7 @@ def test_a_run_keeps_left_out_lines_apart_and_its_page_shows_them(usd_shop):
             "shop": usd_shop,
             "run": run,
             "progress": {"running": False},
-            "rejected": run.rejected,
-            "rejected_hidden": 0,
+            **report_lines(run),
         },
     )
     page = html.unescape(page)
@@ -212,3 +212,19 @@ def test_a_dry_run_counts_the_lines_it_would_leave_out(usd_shop):
 
     assert sorted(left_out(report)) == [6, 7]
     assert not _people(usd_shop, "grace@example.com").exists()
+
+
+def test_many_left_out_lines_never_hide_the_rejected_ones():
+    """Given a run with more left-out lines than a page shows and a few rejected ones, then the
+    report shows every rejected line and says more left-out lines were not shown."""
+    from kinfolk.crm.models import ImportRun
+    from kinfolk.dashboard.views.imports import REJECTED_SHOWN
+
+    left_out = [{"line": n, "reason": LEFT_OUT, "left_out": True} for n in range(2, 602)]
+    rejected = [{"line": n, "reason": "No e-mail address."} for n in (700, 701, 702)]
+    lines = report_lines(ImportRun(rejected=left_out + rejected))
+
+    assert [entry["line"] for entry in lines["rejected"]] == [700, 701, 702]
+    assert lines["rejected_hidden"] == 0
+    assert len(lines["left_out"]) == REJECTED_SHOWN
+    assert lines["left_out_hidden"] == 600 - REJECTED_SHOWN

@@ -62,15 +62,28 @@ def import_list(request: HttpRequest, shop: Shop) -> HttpResponse:
     )
 
 
+def report_lines(import_run: ImportRun) -> dict:
+    """Return the report's two lists of lines, each cut at REJECTED_SHOWN with the count of
+    those not shown: ``left_out`` (at the person's request) and ``rejected``."""
+    entries = import_run.rejected or []
+    parts = {
+        "left_out": [entry for entry in entries if entry.get("left_out")],
+        "rejected": [entry for entry in entries if not entry.get("left_out")],
+    }
+    context = {}
+    for name, lines in parts.items():
+        context[name] = lines[:REJECTED_SHOWN]
+        context[f"{name}_hidden"] = max(len(lines) - REJECTED_SHOWN, 0)
+    return context
+
+
 @shop_view()
 def import_detail(request: HttpRequest, shop: Shop, import_run: ImportRun) -> HttpResponse:
     """One import: its progress while it runs (polled every second), then its report."""
-    rejected = import_run.rejected or []
     context = {
         "run": import_run,
         "progress": import_run_progress(shop=shop, run=import_run),
-        "rejected": rejected[:REJECTED_SHOWN],
-        "rejected_hidden": max(len(rejected) - REJECTED_SHOWN, 0),
+        **report_lines(import_run),
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "dashboard/import_report.html", {"shop": shop, **context})
